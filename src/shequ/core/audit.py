@@ -1,0 +1,167 @@
+"""The audit trail (X3) and the generic write helpers that every app's services use.
+
+Services call `create_record`, `update_record` or `record_audit` inside their transaction. The helpers
+validate the model (full_clean, so model rules give the same Chinese message to pages, API and imports),
+check that the written record is still within the actor's scope, and write exactly one AuditEntry."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from .middleware import current_request_id
+from .models import AuditAction, AuditEntry
+
+
+class ConflictError(ValidationError):
+    """Raised when a record changed since the user loaded it (optimistic locking)."""
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """The record's concrete fields as JSON, personal fields redacted as the model declares
+    (`audit_redact`), many-to-many fields as sorted primary keys."""
+    redact = set(getattr(instance, "audit_redact", ()))
+    data: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in redact:
+            data[field.name] = instance.masked(field.name) if hasattr(instance, "masked") else "***"
+            continue
+        data[field.name] = _json_value(field.value_from_object(instance))
+    if instance.pk:
+        for field in instance._meta.many_to_many:
+            data[field.name] = sorted(obj.pk for obj in getattr(instance, field.name).all())
+    return data
+
+
+def record_audit(
+    *,
+    actor,
+    action: str,
+    instance: models.Model,
+    before: dict | None,
+    after: dict | None,
+    reason: str = "",
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=getattr(actor, "username", "") or _("系统"),
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(instance)),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        # Records outside the unit tree (accounts) are filed under the district.
+        unit_path=getattr(instance, "scope_path_value", lambda: "")() or f"/{settings.DISTRICT_CODE}/",
+        before=before,
+        after=after,
+        reason=reason,
+        request_id=current_request_id(),
+    )
+
+
+def check_in_scope(*, actor, instance: models.Model, action: str) -> None:
+    """The re-check after every write: a record the actor could not reach with this action afterwards
+    (moved into another street, say) rolls the whole transaction back."""
+    if actor is None:  # system jobs and the demo loader act for the whole district
+        return
+    manager = type(instance)._default_manager
+    if not manager.restrict(actor, action).filter(pk=instance.pk).exists():
+        raise PermissionDenied(_("无权在该单位范围内保存此记录。"))
+
+
+def _set_m2m(instance: models.Model, m2m: dict[str, Iterable]) -> None:
+    for name, values in m2m.items():
+        getattr(instance, name).set(values)
+
+
+@transaction.atomic
+def create_record(
+    *,
+    actor,
+    model: type[models.Model],
+    fields: dict[str, Any],
+    m2m: dict[str, Iterable] | None = None,
+    reason: str = "",
+    action: str = AuditAction.CREATE,
+    check_scope: bool = True,
+) -> models.Model:
+    """`check_scope=False` is for records outside the unit scoping (accounts), whose service checks
+    the actor's right itself."""
+    instance = model(**fields)
+    instance.full_clean()
+    instance.save()
+    if m2m:
+        _set_m2m(instance, m2m)
+    if check_scope:
+        check_in_scope(actor=actor, instance=instance, action="add")
+    record_audit(
+        actor=actor, action=action, instance=instance, before=None, after=snapshot(instance), reason=reason
+    )
+    return instance
+
+
+@transaction.atomic
+def update_record(
+    *,
+    actor,
+    instance: models.Model,
+    changes: dict[str, Any],
+    m2m: dict[str, Iterable] | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> models.Model:
+    """Apply `changes` to a fresh, locked copy of the record. When the caller passes the version it
+    showed the user and the record has moved on since, nothing is written and ConflictError says so."""
+    model = type(instance)
+    locked = model._default_manager.select_for_update().get(pk=instance.pk)
+    if expected_version is not None and hasattr(locked, "version") and locked.version != expected_version:
+        raise ConflictError(_("该记录已被他人修改，请刷新页面后重新编辑。"), code="conflict")
+    before = snapshot(locked)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.full_clean()
+    if m2m:
+        _set_m2m(locked, m2m)
+    if _without_version(snapshot(locked)) == _without_version(before):
+        return locked  # nothing changed: no new version, no audit entry
+    if hasattr(locked, "version"):
+        locked.version = locked.version + 1
+    locked.save()
+    check_in_scope(actor=actor, instance=locked, action="change")
+    record_audit(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=locked,
+        before=before,
+        after=snapshot(locked),
+        reason=reason,
+    )
+    return locked
+
+
+def _without_version(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key != "version"}
+
+
+def history_for(instance: models.Model):
+    return AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(instance)), object_id=str(instance.pk)
+    ).select_related("actor")

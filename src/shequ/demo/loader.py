@@ -1,0 +1,411 @@
+"""The demo district: Jing'an's real streets and residents' committees (from the statistical division
+codes), ~20 real district department names, the demo accounts, and synthetic estates, buildings,
+building groups, grids and blocks drawn from a fixed seed.
+
+Loading is idempotent: units and accounts are matched by code and username, and a residential area
+that already has estates gets no new synthetic ones. Each model's bulk load leaves one audit entry
+(action "load") that lists how many records it wrote."""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from shequ.core.middleware import current_request_id
+from shequ.core.models import AuditAction, AuditEntry
+from shequ.org.choices import UnitKind
+from shequ.org.models import Membership, Unit, User
+from shequ.org.roles import Role
+from shequ.registry.choices import BlockMemberKind, HousingType
+from shequ.registry.models import Block, BlockMember, Building, BuildingGroup, Estate, Grid
+
+DIVISIONS_CSV = Path(__file__).parent / "data" / "jingan-divisions.csv"
+DEMO_PASSWORD = "shequ-demo-2025"
+SEED = 20210601  # the plan's year; any fixed number gives the same district every time
+
+DEPARTMENTS = [
+    "区房管局",
+    "区城管执法局",
+    "区绿化市容局",
+    "区建设管理委",
+    "区民政局",
+    "区卫生健康委",
+    "区市场监管局",
+    "区生态环境局",
+    "区应急管理局",
+    "区司法局",
+    "公安静安分局",
+    "区规划资源局",
+    "区城市综合运行管理中心",
+    "区教育局",
+    "区文化旅游局",
+    "区人力资源社会保障局",
+    "区退役军人事务局",
+    "区商务委",
+    "区消防救援支队",
+    "区体育局",
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    role: str
+    unit_code: str  # a statistical code, or a department's name
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("admin", "区系统管理员", Role.DISTRICT_ADMIN, "310106"),
+    DemoAccount("district", "区地区办 王主任", Role.DISTRICT_OFFICE, "310106"),
+    DemoAccount("jiangning", "江宁路街道 李科员", Role.STREET_STAFF, "310106006"),
+    DemoAccount("jiangning_admin", "江宁路街道 管理员", Role.STREET_ADMIN, "310106006"),
+    DemoAccount("shimen", "石门二路街道 张科员", Role.STREET_STAFF, "310106011"),
+    DemoAccount("xinan", "新安居委会 陈社工", Role.COMMITTEE_STAFF, "310106006002"),
+    DemoAccount("fangguan", "区房管局 赵科员", Role.DEPARTMENT_STAFF, "区房管局"),
+    DemoAccount("auditor", "审计员", Role.AUDITOR, "310106"),
+]
+
+
+@dataclass(frozen=True)
+class Scale:
+    estates_per_area: tuple[int, int]
+    buildings_per_estate: tuple[int, int]
+    groups_per_building: tuple[int, int]
+
+
+SCALES = {
+    # A quick first start: every real residential area, a few estates each (~800 estates).
+    "demo": Scale((2, 4), (2, 6), (1, 3)),
+    # Jing'an's size (DESIGN.md, Scale): ~1,600 estates and ~20,000 building groups.
+    "district": Scale((5, 7), (3, 6), (2, 4)),
+}
+
+# South Jing'an (the old city centre) is lanes and garden houses; the north is 1980s-90s public
+# housing, commercial estates and resettlement housing. The weights give each street its mix.
+SOUTH_STREETS = {"310106006", "310106011", "310106012", "310106013", "310106014"}
+HOUSING_WEIGHTS = {
+    "south": {
+        HousingType.LANE: 30,
+        HousingType.PUBLIC_SOLD: 25,
+        HousingType.COMMERCIAL: 20,
+        HousingType.GARDEN_HOUSE: 10,
+        HousingType.FOREIGN_COMMERCIAL: 8,
+        HousingType.RESETTLEMENT: 2,
+        HousingType.OTHER: 5,
+    },
+    "north": {
+        HousingType.PUBLIC_SOLD: 40,
+        HousingType.COMMERCIAL: 30,
+        HousingType.RESETTLEMENT: 15,
+        HousingType.LANE: 5,
+        HousingType.FOREIGN_COMMERCIAL: 3,
+        HousingType.GARDEN_HOUSE: 1,
+        HousingType.OTHER: 6,
+    },
+}
+NAME_SUFFIXES = {
+    HousingType.LANE: ["里", "坊", "邨"],
+    HousingType.GARDEN_HOUSE: ["别墅", "公寓"],
+    HousingType.PUBLIC_SOLD: ["新村", "小区", "大楼"],
+    HousingType.COMMERCIAL: ["花园", "苑", "大厦", "名邸"],
+    HousingType.FOREIGN_COMMERCIAL: ["公馆", "国际公寓"],
+    HousingType.RESETTLEMENT: ["家园", "新苑"],
+    HousingType.OTHER: ["综合楼", "宿舍"],
+}
+BUILT_YEARS = {
+    HousingType.LANE: (1910, 1949),
+    HousingType.GARDEN_HOUSE: (1900, 1948),
+    HousingType.PUBLIC_SOLD: (1958, 1998),
+    HousingType.COMMERCIAL: (1995, 2018),
+    HousingType.FOREIGN_COMMERCIAL: (1996, 2012),
+    HousingType.RESETTLEMENT: (1998, 2015),
+    HousingType.OTHER: (1960, 2005),
+}
+FLOORS = {
+    HousingType.LANE: (2, 3),
+    HousingType.GARDEN_HOUSE: (2, 4),
+    HousingType.PUBLIC_SOLD: (5, 7),
+    HousingType.COMMERCIAL: (6, 32),
+    HousingType.FOREIGN_COMMERCIAL: (12, 40),
+    HousingType.RESETTLEMENT: (6, 18),
+    HousingType.OTHER: (3, 8),
+}
+NAME_STEMS = list("和平安康福寿兴华光明锦绣春晖永乐长宁延安新华昌平嘉禾瑞金祥和益民同心丰盛德")
+SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
+)
+GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英华平刚桂兰玉珍建国志红梅霞根宝")
+ROAD_NAMES = [
+    "江宁路",
+    "昌平路",
+    "新闸路",
+    "康定路",
+    "武定路",
+    "西康路",
+    "大田路",
+    "石门二路",
+    "南京西路",
+    "愚园路",
+    "常德路",
+    "万航渡路",
+    "共和新路",
+    "广中路",
+    "临汾路",
+    "场中路",
+    "彭江路",
+    "灵石路",
+    "延长路",
+    "大宁路",
+    "芷江西路",
+    "天目西路",
+    "宝山路",
+    "海宁路",
+    "恒丰路",
+    "永和路",
+]
+BLOCK_MEMBERS = [
+    (BlockMemberKind.SHOP, ["便利店", "早餐店", "药房", "水果店", "理发店"]),
+    (BlockMemberKind.OFFICE, ["商务楼", "大厦", "中心"]),
+    (BlockMemberKind.PARK, ["创意园", "产业园"]),
+    (BlockMemberKind.SCHOOL, ["小学", "幼儿园"]),
+    (BlockMemberKind.HOSPITAL, ["社区卫生服务中心"]),
+]
+
+
+@dataclass
+class LoadReport:
+    units: int = 0
+    departments: int = 0
+    users: int = 0
+    estates: int = 0
+    buildings: int = 0
+    groups: int = 0
+    grids: int = 0
+    blocks: int = 0
+
+    def lines(self) -> list[str]:
+        return [
+            f"单位 {self.units}，职能部门 {self.departments}，账号 {self.users}",
+            f"小区 {self.estates}，楼栋 {self.buildings}，楼组 {self.groups}，网格 {self.grids}，街区 {self.blocks}",
+        ]
+
+
+def read_divisions() -> list[dict[str, str]]:
+    with DIVISIONS_CSV.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _kind_for(row: dict[str, str]) -> str:
+    if row["level"] == "district":
+        return UnitKind.DISTRICT
+    if row["level"] == "street":
+        return UnitKind.TOWN if row["name"].endswith("镇") else UnitKind.STREET
+    return UnitKind.NEIGHBORHOOD
+
+
+def _audit_load(model, count: int, note: str) -> None:
+    """One audit entry per bulk load, naming what was written (the loader acts as the system)."""
+    if not count:
+        return
+    AuditEntry.objects.create(
+        actor=None,
+        actor_name="演示数据载入",
+        action=AuditAction.LOAD,
+        content_type=ContentType.objects.get_for_model(model),
+        object_id="*",
+        object_repr=f"{model._meta.verbose_name} × {count}",
+        unit_path="/310106/",
+        after={"count": count, "note": note},
+        request_id=current_request_id(),
+    )
+
+
+def load_units(report: LoadReport) -> dict[str, Unit]:
+    existing = {unit.code: unit for unit in Unit.objects.all()}
+    for row in read_divisions():  # the CSV lists parents before children
+        if row["code"] in existing:
+            continue
+        parent = existing.get(row["parent_code"])
+        unit = Unit(code=row["code"], name=row["name"], kind=_kind_for(row), parent=parent)
+        unit.full_clean()
+        unit.save()
+        existing[unit.code] = unit
+        report.units += 1
+    district = existing["310106"]
+    for number, name in enumerate(DEPARTMENTS, start=1):
+        code = f"310106D{number:02d}"
+        if code in existing:
+            continue
+        unit = Unit(code=code, name=name, kind=UnitKind.DEPARTMENT, parent=district)
+        unit.save()
+        existing[code] = unit
+        report.departments += 1
+    _audit_load(Unit, report.units + report.departments, "静安区统计用区划代码与区职能部门")
+    return existing
+
+
+def load_accounts(units: dict[str, Unit], report: LoadReport) -> None:
+    by_name = {unit.name: unit for unit in units.values() if unit.kind == UnitKind.DEPARTMENT}
+    for account in DEMO_ACCOUNTS:
+        user, created = User.objects.get_or_create(
+            username=account.username, defaults={"display_name": account.display_name}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+            report.users += 1
+        unit = units.get(account.unit_code) or by_name[account.unit_code]
+        Membership.objects.get_or_create(user=user, role=account.role, unit=unit)
+    _audit_load(User, report.users, "演示账号")
+
+
+def _person(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def load_places(units: dict[str, Unit], scale: Scale, report: LoadReport) -> None:
+    rng = random.Random(SEED)
+    areas = sorted((u for u in units.values() if u.kind == UnitKind.NEIGHBORHOOD), key=lambda u: u.code)
+    loaded = set(Estate.objects.values_list("unit_id", flat=True).distinct())
+    estates: list[Estate] = []
+    for area in areas:
+        # Each area draws from its own seed, so its estates are the same whichever areas load with it.
+        area_rng = random.Random(f"{SEED}-{area.code}")
+        if area.pk in loaded:
+            continue
+        street_code = area.code[:9]
+        weights = HOUSING_WEIGHTS["south" if street_code in SOUTH_STREETS else "north"]
+        stem = area.name.removesuffix("居委会").removesuffix("村委会").removesuffix("居民区")
+        used = set()
+        for index in range(area_rng.randint(*scale.estates_per_area)):
+            housing = area_rng.choices(list(weights), weights=list(weights.values()))[0]
+            name = f"{stem}{area_rng.choice(NAME_SUFFIXES[housing])}"
+            if name in used:
+                name = f"{area_rng.choice(NAME_STEMS)}{area_rng.choice(NAME_STEMS)}{area_rng.choice(NAME_SUFFIXES[housing])}"
+            if name in used:
+                name = f"{name}{index + 1}期"
+            used.add(name)
+            households = area_rng.randint(120, 900)
+            estates.append(
+                Estate(
+                    unit=area,
+                    name=name,
+                    housing_type=housing,
+                    address=f"{area_rng.choice(ROAD_NAMES)}{area_rng.randint(1, 1800)}弄",
+                    built_year=area_rng.randint(*BUILT_YEARS[housing]),
+                    households=households,
+                    floor_area=households * area_rng.randint(45, 95),
+                )
+            )
+    Estate.objects.bulk_create(estates, batch_size=500)
+    report.estates = len(estates)
+    estates = list(Estate.objects.filter(unit_id__in=[e.unit_id for e in estates]).order_by("id"))
+
+    buildings: list[Building] = []
+    for estate in estates:
+        low, high = FLOORS[estate.housing_type]
+        count = rng.randint(*scale.buildings_per_estate)
+        for number in range(1, count + 1):
+            buildings.append(
+                Building(
+                    estate=estate,
+                    unit_id=estate.unit_id,
+                    number=f"{number}号",
+                    floors=rng.randint(low, high),
+                    households=max(1, estate.households // count),
+                    address=f"{estate.address}{number}号",
+                    has_elevator=low >= 6 and rng.random() < 0.7,
+                )
+            )
+    Building.objects.bulk_create(buildings, batch_size=1000)
+    report.buildings = len(buildings)
+    buildings = list(Building.objects.filter(estate__in=estates).order_by("id"))
+
+    groups: list[BuildingGroup] = []
+    for building in buildings:
+        count = rng.randint(*scale.groups_per_building)
+        for number in range(1, count + 1):
+            groups.append(
+                BuildingGroup(
+                    building=building,
+                    unit_id=building.unit_id,
+                    name=f"{building.number}{number}楼组",
+                    households=max(1, building.households // count),
+                    leader_name=_person(rng) if rng.random() < 0.92 else "",
+                )
+            )
+    BuildingGroup.objects.bulk_create(groups, batch_size=2000)
+    report.groups = len(groups)
+    _audit_load(Estate, report.estates, "合成小区")
+    _audit_load(Building, report.buildings, "合成楼栋")
+    _audit_load(BuildingGroup, report.groups, "合成楼组")
+
+
+def load_grids_and_blocks(units: dict[str, Unit], report: LoadReport) -> None:
+    rng = random.Random(SEED + 1)
+    streets = sorted(
+        (u for u in units.values() if u.kind in (UnitKind.STREET, UnitKind.TOWN)), key=lambda u: u.code
+    )
+    has_grids = set(Grid.objects.values_list("unit_id", flat=True))
+    has_blocks = set(Block.objects.values_list("unit_id", flat=True))
+    for street in streets:
+        areas = sorted((u for u in units.values() if u.parent_id == street.pk), key=lambda u: u.code)
+        if street.pk not in has_grids:
+            # A street's grids partition its residential areas, three to five areas each.
+            chunks = _chunks(areas, rng, 3, 5)
+            for number, chunk in enumerate(chunks, start=1):
+                grid = Grid.objects.create(
+                    unit=street,
+                    code=f"{street.code}G{number:02d}",
+                    name=f"{street.name}第{number}网格",
+                    description=f"覆盖{'、'.join(a.name for a in chunk)}",
+                )
+                grid.neighborhoods.set(chunk)
+                report.grids += 1
+        if street.pk not in has_blocks:
+            for number, chunk in enumerate(_chunks(areas, rng, 4, 7), start=1):
+                block = Block.objects.create(
+                    unit=street,
+                    name=f"{street.name.removesuffix('街道').removesuffix('镇')}第{number}街区",
+                    description="和谐街区共建单位：居民区、沿街商户、商务楼宇",
+                )
+                block.neighborhoods.set(chunk)
+                members = []
+                for kind, names in rng.sample(BLOCK_MEMBERS, rng.randint(2, 4)):
+                    members.append(
+                        BlockMember(
+                            block=block,
+                            kind=kind,
+                            name=f"{rng.choice(NAME_STEMS)}{rng.choice(names)}",
+                            address=f"{rng.choice(ROAD_NAMES)}{rng.randint(1, 1500)}号",
+                        )
+                    )
+                BlockMember.objects.bulk_create(members)
+                report.blocks += 1
+    _audit_load(Grid, report.grids, "合成网格")
+    _audit_load(Block, report.blocks, "合成街区")
+
+
+def _chunks(items: list, rng: random.Random, low: int, high: int) -> list[list]:
+    chunks, index = [], 0
+    while index < len(items):
+        size = rng.randint(low, high)
+        chunks.append(items[index : index + size])
+        index += size
+    return chunks
+
+
+@transaction.atomic
+def load_demo(scale: str = "demo") -> LoadReport:
+    report = LoadReport()
+    units = load_units(report)
+    load_accounts(units, report)
+    load_places(units, SCALES[scale], report)
+    load_grids_and_blocks(units, report)
+    return report

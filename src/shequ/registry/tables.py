@@ -1,0 +1,65 @@
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from .models import Block, Building, BuildingGroup, Estate, Grid
+
+
+class EstateTable(tables.Table):
+    name = tables.Column(linkify=True)
+    unit = tables.Column(verbose_name=_("居民区"), order_by=("unit__path", "name"))
+    street = tables.Column(verbose_name=_("街道/镇"), accessor="unit__parent__name", order_by=("unit__path",))
+
+    class Meta:
+        model = Estate
+        fields = ["name", "street", "unit", "housing_type", "built_year", "households", "address"]
+        attrs = {"class": "table table-vcenter card-table table-striped"}
+
+
+class BuildingTable(tables.Table):
+    number = tables.Column(linkify=True)
+    estate = tables.Column(linkify=True, order_by=("estate__name", "number"))
+    unit = tables.Column(verbose_name=_("居民区"), order_by=("unit__path",))
+
+    class Meta:
+        model = Building
+        fields = ["estate", "number", "unit", "floors", "households", "has_elevator", "address"]
+        attrs = {"class": "table table-vcenter card-table table-striped"}
+
+
+class BuildingGroupTable(tables.Table):
+    name = tables.Column(linkify=True)
+    estate = tables.Column(
+        verbose_name=_("小区"), accessor="building__estate__name", order_by=("building__estate__name",)
+    )
+    building = tables.Column(
+        verbose_name=_("楼号"), accessor="building__number", order_by=("building__number",)
+    )
+    unit = tables.Column(verbose_name=_("居民区"), order_by=("unit__path",))
+
+    class Meta:
+        model = BuildingGroup
+        fields = ["estate", "building", "name", "unit", "households", "leader_name"]
+        attrs = {"class": "table table-vcenter card-table table-striped"}
+
+
+class GridTable(tables.Table):
+    code = tables.Column(linkify=True)
+    unit = tables.Column(verbose_name=_("街道/镇"), order_by=("unit__path",))
+    area_count = tables.Column(verbose_name=_("覆盖居民区数"), orderable=True)
+
+    class Meta:
+        model = Grid
+        fields = ["code", "name", "unit", "area_count", "description"]
+        attrs = {"class": "table table-vcenter card-table table-striped"}
+
+
+class BlockTable(tables.Table):
+    name = tables.Column(linkify=True)
+    unit = tables.Column(verbose_name=_("街道/镇"), order_by=("unit__path",))
+    area_count = tables.Column(verbose_name=_("居民区数"), orderable=True)
+    member_count = tables.Column(verbose_name=_("成员单位数"), orderable=True)
+
+    class Meta:
+        model = Block
+        fields = ["name", "unit", "area_count", "member_count", "description"]
+        attrs = {"class": "table table-vcenter card-table table-striped"}

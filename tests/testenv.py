@@ -1,0 +1,9 @@
+"""Test environment defaults, loaded as a pytest plugin (-p tests.testenv) so that they are set before
+pytest-django reads the settings."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SHEQU_SECRET_KEY", "test-only-secret")
+os.environ.setdefault("SHEQU_HUEY_IMMEDIATE", "true")
+os.environ.setdefault("SHEQU_DATA_DIR", tempfile.mkdtemp(prefix="shequ-test-"))
