@@ -7,3 +7,5 @@ import tempfile
 os.environ.setdefault("SHEQU_SECRET_KEY", "test-only-secret")
 os.environ.setdefault("SHEQU_HUEY_IMMEDIATE", "true")
 os.environ.setdefault("SHEQU_DATA_DIR", tempfile.mkdtemp(prefix="shequ-test-"))
+# WhiteNoise warns at start-up when STATIC_ROOT does not exist (tests do not run collectstatic).
+os.makedirs(os.path.join(os.environ["SHEQU_DATA_DIR"], "static"), exist_ok=True)

@@ -7,7 +7,15 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 — loads the settings, which read and check the SHEQU_* environment
+    except ImproperlyConfigured as error:
+        # A deployment mistake (no secret key, unreadable key file): say what to set, without a traceback.
+        sys.exit(f"shequ：配置错误：{error}")
 
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "shequ"

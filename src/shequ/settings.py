@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -39,13 +40,31 @@ EMBEDDED = not envstr("SHEQU_DATABASE_URL")
 
 
 def _secret_key() -> str:
+    # ImproperlyConfigured, so that `shequ` (cli.py) prints the message alone instead of a traceback.
     if key := envstr("SHEQU_SECRET_KEY"):
         return key
     if key_file := envstr("SHEQU_SECRET_KEY_FILE"):
-        return Path(key_file).read_text().strip()
+        try:
+            key = Path(key_file).read_text().strip()
+        except OSError as error:
+            cause = {
+                FileNotFoundError: "文件不存在",
+                PermissionError: "没有读取权限",
+                IsADirectoryError: "这是一个目录",
+            }.get(type(error), error.strerror)
+            raise ImproperlyConfigured(
+                f"无法读取密钥文件 SHEQU_SECRET_KEY_FILE={key_file}：{cause}"
+            ) from None
+        if not key:
+            # An empty key would only fail at the first login, far from its cause.
+            raise ImproperlyConfigured(f"密钥文件 SHEQU_SECRET_KEY_FILE={key_file} 为空。")
+        return key
     if not EMBEDDED:
         # A production database without a configured key would sign sessions with a throwaway value.
-        raise RuntimeError("SHEQU_SECRET_KEY 或 SHEQU_SECRET_KEY_FILE 未设置：生产模式必须提供密钥。")
+        raise ImproperlyConfigured(
+            "生产模式（已设置 SHEQU_DATABASE_URL）必须提供密钥：请设置 SHEQU_SECRET_KEY_FILE（推荐，"
+            "指向只有服务账号可读的文件）或 SHEQU_SECRET_KEY。"
+        )
     # Embedded default: create a key file once, readable by the owner only.
     path = DATA_DIR / "secret_key"
     if not path.exists():
@@ -160,7 +179,7 @@ AXES_FAILURE_LIMIT = envint("SHEQU_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "org/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "shequ.org.lockout.lockout_response"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
@@ -195,10 +214,31 @@ SECURE_SSL_REDIRECT = HTTPS and envbool("SHEQU_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_HSTS_SECONDS = envint("SHEQU_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = False
+# Preloading binds the whole registrable domain (and its subdomains) to HTTPS in browsers for months;
+# that is the domain owner's decision, so it is off unless asked for.
+SECURE_HSTS_PRELOAD = HTTPS and envbool("SHEQU_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# security.W021 only says that the site is not on the browsers' HSTS preload list; see SECURE_HSTS_PRELOAD
+# above for why that stays the operator's choice (SHEQU_HSTS_PRELOAD). Every other deploy check must pass.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Client addresses: how many reverse proxies (nginx) in front of gunicorn append to X-Forwarded-For. With 0
+# the peer address is used and a client-sent X-Forwarded-For is ignored; behind one nginx it must be 1,
+# or every login would come from 127.0.0.1 and five wrong passwords would lock a user out for everyone.
+PROXY_COUNT = envint("SHEQU_PROXY_COUNT", 0)
+
+
+def _client_ip(request) -> str:
+    # One rule for the login lockout (django-axes) and the API throttles (DRF's NUM_PROXIES), so that
+    # neither can be dodged by sending a made-up X-Forwarded-For.
+    from rest_framework.throttling import BaseThrottle
+
+    return BaseThrottle().get_ident(request)
+
+
+AXES_CLIENT_IP_CALLABLE = _client_ip
 
 # Content security policy (django-csp): no inline scripts anywhere, every asset from our own origin.
 # Swagger UI needs inline styles, which CSP level 3 keeps separate from scripts.
@@ -257,6 +297,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"token": "10/min"},
+    "NUM_PROXIES": PROXY_COUNT,
     "EXCEPTION_HANDLER": "shequ.core.api.exception_handler",
 }
 
@@ -290,7 +331,11 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": envstr("SHEQU_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # run_huey adds its own handler unless the "huey" logger has one: give it ours, once.
+        "huey": {"handlers": ["console"], "level": envstr("SHEQU_LOG_LEVEL", "INFO"), "propagate": False},
+    },
 }
 
 # The district this deployment governs: its statistical division code is the root of the unit tree.

@@ -92,7 +92,7 @@ class VersionedSerializer(serializers.ModelSerializer):
 
     version = serializers.IntegerField(required=False)
 
-    def validate(self, attrs):
-        # Model validation happens in the service, inside its transaction; skip DRF's unique checks
-        # that would run outside it.
-        return attrs
+    def get_validators(self):
+        # Uniqueness is checked by the model in the service, inside its transaction, with the model's
+        # own Chinese message; DRF's unique-together check would run outside it with a generic one.
+        return []

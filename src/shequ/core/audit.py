@@ -42,6 +42,8 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     redact = set(getattr(instance, "audit_redact", ()))
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            continue  # the audit entry has its own time
         if field.name in redact:
             data[field.name] = instance.masked(field.name) if hasattr(instance, "masked") else "***"
             continue
