@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 
+from shequ.core import workdays
 from tests.world import build_world
 
 
@@ -24,10 +25,13 @@ def plain_static_storage(settings):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    # Rate-limit counters live in the cache, which outlives each test's rolled-back transaction.
+    # Rate-limit counters live in the cache, and the working-day calendar keeps the holiday table in a
+    # per-process cache: both outlive each test's rolled-back transaction.
     cache.clear()
+    workdays.clear_cache()
     yield
     cache.clear()
+    workdays.clear_cache()
 
 
 @pytest.fixture

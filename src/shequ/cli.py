@@ -19,6 +19,12 @@ def main(argv: list[str] | None = None) -> None:
 
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "shequ"
+    # Commands answer in the platform's language (validation messages, errors), like its pages.
+    import django
+    from django.utils import translation
+
+    django.setup()
+    translation.activate(settings.LANGUAGE_CODE)
     execute_from_command_line(argv)
 
 

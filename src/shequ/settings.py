@@ -2,6 +2,7 @@
 docs/deployment.md lists them. With no variables set, Shequ runs embedded: SQLite and huey on
 SQLite under ./var, debug off unless SHEQU_DEBUG says otherwise."""
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -100,6 +101,7 @@ INSTALLED_APPS = [
     "shequ.core",
     "shequ.org",
     "shequ.registry",
+    "shequ.cases",
     "shequ.demo",
 ]
 
@@ -227,7 +229,8 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # Client addresses: how many reverse proxies (nginx) in front of gunicorn append to X-Forwarded-For. With 0
 # the peer address is used and a client-sent X-Forwarded-For is ignored; behind one nginx it must be 1,
 # or every login would come from 127.0.0.1 and five wrong passwords would lock a user out for everyone.
-PROXY_COUNT = envint("SHEQU_PROXY_COUNT", 0)
+# SHEQU_HTTPS already means "TLS ends at a proxy in front" (gunicorn is not given certificates), hence 1.
+PROXY_COUNT = envint("SHEQU_PROXY_COUNT", 1 if HTTPS else 0)
 
 
 def _client_ip(request) -> str:
@@ -269,6 +272,9 @@ if REDIS_URL:
         "consumer": {"workers": envint("SHEQU_HUEY_WORKERS", 2), "worker_type": "thread"},
     }
 else:
+    # SqliteHuey opens its file as soon as the apps load, also with PostgreSQL and no Redis, where nothing
+    # else has made the data directory yet.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
     HUEY = {
         "huey_class": "huey.SqliteHuey",
         "name": "shequ",
@@ -317,6 +323,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for a choice set used by several fields (a case's stage, and a timeline entry's from/to).
+    "ENUM_NAME_OVERRIDES": {"CaseStageEnum": "shequ.cases.choices.Stage"},
 }
 
 DJANGO_TABLES2_TEMPLATE = "core/table.html"
@@ -333,6 +341,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("SHEQU_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes logs every successful login at INFO; lockouts and failures stay visible at WARNING.
+        "axes": {"level": "WARNING"},
         # run_huey adds its own handler unless the "huey" logger has one: give it ours, once.
         "huey": {"handlers": ["console"], "level": envstr("SHEQU_LOG_LEVEL", "INFO"), "propagate": False},
     },
@@ -340,3 +350,27 @@ LOGGING = {
 
 # The district this deployment governs: its statistical division code is the root of the unit tree.
 DISTRICT_CODE = envstr("SHEQU_DISTRICT_CODE", "310106")
+
+
+def _office_hours(value: str) -> tuple[tuple[datetime.time, datetime.time], ...]:
+    """'09:00-12:00,13:30-17:30' -> ((09:00, 12:00), (13:30, 17:30)): ascending, non-overlapping periods."""
+    periods = []
+    try:
+        for item in value.split(","):
+            start, end = (datetime.time.fromisoformat(part.strip()) for part in item.split("-"))
+            periods.append((start, end))
+    except ValueError:
+        periods = []
+    ordered = bool(periods) and all(start < end for start, end in periods)
+    ordered = ordered and all(periods[i][1] <= periods[i + 1][0] for i in range(len(periods) - 1))
+    if not ordered:
+        raise ImproperlyConfigured(
+            f"SHEQU_OFFICE_HOURS={value!r} 格式不对：应为按时间先后排列、互不重叠的时段，如 09:00-12:00,13:30-17:30"
+        )
+    return tuple(periods)
+
+
+# Office hours (Asia/Shanghai wall-clock time) of working days: time limits in working hours count only these,
+# and a limit in working days ends when the last period of its last day ends (core/workdays.py). The default is
+# the common 上午 9:00–12:00、下午 13:30–17:30 of a Shanghai district office; a deployment sets its published hours.
+OFFICE_HOURS = _office_hours(envstr("SHEQU_OFFICE_HOURS", "09:00-12:00,13:30-17:30"))

@@ -3,13 +3,22 @@ validation and conflicts into 400/409 responses with the same Chinese messages a
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import excel
 from .audit import ConflictError
-from .scoping import grant_label
+from .models import ImportJob
+from .scoping import user_may
 
 
 def exception_handler(exc, context):
@@ -55,7 +64,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
         super().check_permissions(request)
         if self.action is None:  # OPTIONS and unsupported methods
             return
-        if not request.user.can(self.scope_label or grant_label(self.model), self.grant_action()):
+        if not user_may(request.user, self.model, self.grant_action(), self.scope_label):
             self.permission_denied(request, message=_("您的岗位无权进行此操作。"))
 
 
@@ -96,3 +105,126 @@ class VersionedSerializer(serializers.ModelSerializer):
         # Uniqueness is checked by the model in the service, inside its transaction, with the model's
         # own Chinese message; DRF's unique-together check would run outside it with a generic one.
         return []
+
+
+# Excel import and export (X4): the same core.excel services as the pages and the command -------------
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    user = serializers.CharField(source="user.username", read_only=True)
+    progress = serializers.SerializerMethodField()
+    audit_request_id = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "register",
+            "original_name",
+            "user",
+            "status",
+            "status_display",
+            "message",
+            "rows_total",
+            "rows_checked",
+            "rows_created",
+            "rows_updated",
+            "rows_unchanged",
+            "rows_written",
+            "error_count",
+            "errors",
+            "progress",
+            "audit_request_id",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "rows_checked": {"type": "integer"},
+                "rows_written": {"type": "integer"},
+                "rows_total": {"type": "integer", "nullable": True},
+            },
+        }
+    )
+    def get_progress(self, job: ImportJob) -> dict:
+        return excel.read_progress(job)
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    register = serializers.CharField(
+        help_text=gettext_lazy("登记簿：units、departments、estates、buildings、building-groups、grids")
+    )
+    file = serializers.FileField(help_text=gettext_lazy("按导入模板填写的 .xlsx 文件"))
+
+
+class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Excel imports. Upload a file (multipart: register, file) and the job checks it; read the job for
+    its status, counts and problems (row, column, message); commit it once its status is "checked"."""
+
+    serializer_class = ImportJobSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    ordering_fields = ["created_at", "status"]
+
+    def get_queryset(self):
+        action = "change" if self.action == "commit" else "view"
+        return ImportJob.objects.restrict(self.request.user, action).select_related("user")
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer}, responses={201: ImportJobSerializer}
+    )
+    def create(self, request):
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        try:
+            job = excel.start_import(user=request.user, register_name=data["register"], upload=data["file"])
+        except Http404:
+            raise exceptions.ValidationError({"register": [_("没有这个登记簿。")]}) from None
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError({"file": error.messages}) from None
+        return Response(self.get_serializer(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={202: ImportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def commit(self, request, pk=None):
+        """确认导入: the job's owner only, once its check passed; the commit writes all rows or none."""
+        job = self.get_object()
+        try:
+            job = excel.request_commit(user=request.user, job=job)
+        except DjangoValidationError as error:
+            return Response({"detail": " ".join(error.messages)}, status=status.HTTP_409_CONFLICT)
+        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+XLSX_RESPONSE = {(200, excel.XLSX_CONTENT_TYPE): OpenApiTypes.BINARY}
+
+
+class ExcelExportView(APIView):
+    """The rows of a register the user may view, narrowed by the same filters as its list endpoint
+    (e.g. ?street=310106006&housing_type=commercial), as an .xlsx file."""
+
+    @extend_schema(responses=XLSX_RESPONSE)
+    def get(self, request, register):
+        register_ = excel.get_register(register)
+        try:
+            return excel.export_response(
+                register_, user=request.user, params=request.query_params, request=request
+            )
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError({"detail": error.messages}) from None
+
+
+class ExcelTemplateView(APIView):
+    """The import template of a register: header, example row, drop-downs, and a 说明 sheet."""
+
+    @extend_schema(responses=XLSX_RESPONSE)
+    def get(self, request, register):
+        register_ = excel.get_register(register)
+        excel.check_access(register_, request.user, "add")
+        return excel.template_response(register_)

@@ -37,15 +37,15 @@ def _json_value(value: Any) -> Any:
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:
-    """The record's concrete fields as JSON, personal fields redacted as the model declares
-    (`audit_redact`), many-to-many fields as sorted primary keys."""
-    redact = set(getattr(instance, "audit_redact", ()))
+    """The record's concrete fields as JSON, many-to-many fields as sorted primary keys. Fields a model
+    lists in `audit_exclude` (ciphertexts and blind indexes of personal data, whose masked forms are
+    fields of their own) never reach the trail."""
+    exclude = set(getattr(instance, "audit_exclude", ()))
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             continue  # the audit entry has its own time
-        if field.name in redact:
-            data[field.name] = instance.masked(field.name) if hasattr(instance, "masked") else "***"
+        if field.name in exclude:
             continue
         data[field.name] = _json_value(field.value_from_object(instance))
     if instance.pk:
@@ -62,10 +62,12 @@ def record_audit(
     before: dict | None,
     after: dict | None,
     reason: str = "",
+    actor_name: str = "",
 ) -> AuditEntry:
+    """`actor_name` names a writer that is not a user (an Open311 client application, a job)."""
     return AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=getattr(actor, "username", "") or _("系统"),
+        actor_name=getattr(actor, "username", "") or actor_name or _("系统"),
         action=action,
         content_type=ContentType.objects.get_for_model(type(instance)),
         object_id=str(instance.pk),

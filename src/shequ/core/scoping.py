@@ -16,6 +16,13 @@ def grant_label(model: type[models.Model]) -> str:
     return getattr(model, "scope_label", model._meta.label_lower)
 
 
+def user_may(user, model: type[models.Model], action: str, label: str | None = None) -> bool:
+    """Whether some grant lets the user take `action` on records of this model somewhere: under its own
+    label or under one of the model's `extra_labels` (e.g. cases dispatched to the user's unit)."""
+    labels = [label or grant_label(model), *getattr(model, "extra_labels", ())]
+    return any(user.can(name, action) for name in labels)
+
+
 def scope_q(model: type[models.Model], user, action: str) -> Q:
     if not getattr(user, "is_authenticated", False):
         return NOTHING

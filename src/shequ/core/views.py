@@ -5,21 +5,26 @@ for at all is 403."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView
+from django.utils.translation import gettext_lazy
+from django.views.generic import DetailView, FormView, TemplateView, View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from . import excel
 from .audit import history_for
 from .filters import AuditFilter
-from .models import AuditEntry
-from .scoping import grant_label
+from .forms import style_widgets
+from .models import AuditEntry, ImportJob, ImportStatus
+from .scoping import grant_label, user_may
 from .tables import AuditTable
 
 
@@ -52,7 +57,7 @@ class ScopedMixin(LoginRequiredMixin):
         return queryset
 
     def can(self, action: str) -> bool:
-        return self.request.user.can(self.scope_label or grant_label(self.model), action)
+        return user_may(self.request.user, self.model, action, self.scope_label)
 
 
 class ScopedListView(ScopedMixin, SingleTableMixin, FilterView):
@@ -63,6 +68,9 @@ class ScopedListView(ScopedMixin, SingleTableMixin, FilterView):
     partial_template_name = "core/_list_body.html"
     paginate_by = 25
     title = ""
+    # The Excel register behind the 导入/导出 buttons (core.excel); by default the one declared for this
+    # list's model and grant label. False hides the buttons.
+    excel_register: str | bool | None = None
 
     def get_template_names(self):
         if is_partial(self.request):
@@ -77,8 +85,10 @@ class ScopedListView(ScopedMixin, SingleTableMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["title"] = self.title or self.model._meta.verbose_name_plural
+        style_widgets(context["filter"].form)
         context["can_add"] = self.can("add") and getattr(self, "add_url_name", None)
         context["add_url_name"] = getattr(self, "add_url_name", None)
+        context["excel"] = excel_buttons(self)
         return context
 
 
@@ -194,3 +204,201 @@ class AuditList(ScopedListView):
     title = _("审计日志")
     paginate_by = 50
     select_related = ("content_type",)
+
+
+# Excel import and export (X4) ---------------------------------------------------------------------
+# Thin pages over core.excel: the same service functions serve the API and the `shequ import` command.
+
+
+def excel_buttons(view: ScopedListView) -> dict | None:
+    """The 导入/导出 buttons of a list page, when a register is declared for it. The export link carries
+    the list's current filters (without the page number), so it writes exactly the rows listed."""
+    if view.excel_register is False:
+        return None
+    if view.excel_register:
+        register_ = excel.get_register(view.excel_register)
+    else:
+        register_ = excel.register_for(view.model, view.scope_label or grant_label(view.model))
+    if register_ is None:
+        return None
+    user = view.request.user
+    query = QueryDict(mutable=True)
+    for name, values in view.request.GET.lists():
+        if name != "page" and any(values):  # the filter form sends its empty fields too
+            query.setlist(name, [value for value in values if value])
+    export_url = reverse("excel-export", args=[register_.name])
+    return {
+        "register": register_,
+        "can_import": user.can(register_.label, "add"),
+        "can_export": user.can(register_.label, "view"),
+        "import_url": reverse("excel-import", args=[register_.name]),
+        "export_url": f"{export_url}?{query.urlencode()}" if query else export_url,
+    }
+
+
+class RegisterMixin(LoginRequiredMixin):
+    """A page about one register, named in the URL: 404 for an unknown one, 403 without the grant
+    (importing needs 'add' on the register, exporting 'view')."""
+
+    action = "view"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.register = excel.get_register(kwargs["register"])
+        if request.user.is_authenticated:
+            excel.check_access(self.register, request.user, self.action)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ImportUploadForm(forms.Form):
+    # Kept with its only view: the checks of the file itself are core.excel's (start_import).
+    file = forms.FileField(
+        label=gettext_lazy("Excel 文件（.xlsx）"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+        error_messages={
+            "required": gettext_lazy("请选择要导入的文件。"),
+            "empty": gettext_lazy("文件是空的。"),
+        },
+    )
+
+
+class ExcelImport(RegisterMixin, FormView):
+    action = "add"
+    template_name = "core/excel_import.html"
+    form_class = ImportUploadForm
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        style_widgets(form)
+        return form
+
+    def form_valid(self, form):
+        upload = form.cleaned_data["file"]
+        try:
+            job = excel.start_import(user=self.request.user, register_name=self.register.name, upload=upload)
+        except ValidationError as error:
+            form.add_error("file", error.messages)
+            return self.form_invalid(form)
+        return HttpResponseRedirect(job.get_absolute_url())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = _("导入%(title)s") % {"title": self.register.title}
+        context["register"] = self.register
+        context["columns"] = self.register.importable_columns()
+        context["notes"] = excel.general_notes(self.register)
+        context["max_size"] = excel.max_upload_text()
+        return context
+
+
+class ExcelTemplate(RegisterMixin, View):
+    action = "add"
+
+    def get(self, request, *args, **kwargs):
+        return excel.template_response(self.register)
+
+
+class ExcelExport(RegisterMixin, View):
+    def get(self, request, *args, **kwargs):
+        try:
+            return excel.export_response(
+                self.register, user=request.user, params=request.GET, request=request
+            )
+        except ValidationError as error:
+            context = {
+                "title": _("无法导出%(title)s") % {"title": self.register.title},
+                "errors": error.messages,
+            }
+            return render(request, "core/excel_message.html", context, status=400)
+
+
+class ExcelIndex(LoginRequiredMixin, TemplateView):
+    """Every register the user may export or import, and the import jobs the user may see."""
+
+    template_name = "core/excel_index.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        titles = {}
+        rows = []
+        for register_ in excel.registers():
+            titles[register_.name] = register_.title
+            can_view, can_add = user.can(register_.label, "view"), user.can(register_.label, "add")
+            if can_view or can_add:
+                rows.append({"register": register_, "can_export": can_view, "can_import": can_add})
+        jobs = list(ImportJob.objects.restrict(user, "view").select_related("user")[:50])
+        for job in jobs:
+            job.register_title = titles.get(job.register, job.register)
+        context.update({"title": _("Excel 导入导出"), "registers": rows, "jobs": jobs})
+        return context
+
+
+class ImportJobMixin(LoginRequiredMixin):
+    """An import job: its owner's, or anyone's for those who read the audit trail; 404 otherwise."""
+
+    job_action = "view"
+
+    def get_job(self) -> ImportJob:
+        return get_object_or_404(
+            ImportJob.objects.restrict(self.request.user, self.job_action), pk=self.kwargs["pk"]
+        )
+
+
+class ImportJobDetail(ImportJobMixin, TemplateView):
+    """The job page; polled through htmx every second (the partial) while the job runs."""
+
+    template_name = "core/import_job.html"
+    partial_template_name = "core/_import_job.html"
+    errors_shown = 200
+
+    def get_template_names(self):
+        return [self.partial_template_name if is_partial(self.request) else self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        job = self.get_job()
+        register_ = excel.get_register(job.register)
+        progress = excel.read_progress(job)
+        total = progress.get("rows_total") or 0
+        done = (
+            progress.get("rows_written")
+            if job.status == ImportStatus.IMPORTING
+            else progress.get("rows_checked")
+        )
+        context.update(
+            {
+                "title": _("导入%(title)s") % {"title": register_.title},
+                "job": job,
+                "register": register_,
+                "progress": progress,
+                "progress_max": max(total, done or 0) or None,
+                "progress_value": done or 0,
+                "errors": job.errors[: self.errors_shown],
+                "errors_hidden": max(0, job.error_count - min(len(job.errors), self.errors_shown)),
+                "can_view_audit": self.request.user.can("core.auditentry", "view"),
+                "can_commit": job.status == ImportStatus.CHECKED
+                and job.user_id == self.request.user.pk
+                and self.request.user.can(register_.label, "add"),
+            }
+        )
+        return context
+
+
+class ImportJobErrors(ImportJobMixin, View):
+    def get(self, request, *args, **kwargs):
+        return excel.error_report_response(self.get_job())
+
+
+class ImportJobCommit(ImportJobMixin, View):
+    """确认导入: only the owner, only a job whose check passed."""
+
+    job_action = "change"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        job = self.get_job()
+        try:
+            excel.request_commit(user=request.user, job=job)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return HttpResponseRedirect(job.get_absolute_url())

@@ -9,20 +9,35 @@ that already has estates gets no new synthetic ones. Each model's bulk load leav
 from __future__ import annotations
 
 import csv
+import datetime
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from stdnum.cn import ric
 
+from shequ.cases.seed import load_categories, load_rules
+from shequ.core import crypto
 from shequ.core.middleware import current_request_id
 from shequ.core.models import AuditAction, AuditEntry
+from shequ.core.personal_data import mask_document, mask_phone
 from shequ.org.choices import UnitKind
 from shequ.org.models import Membership, Unit, User
 from shequ.org.roles import Role
 from shequ.registry.choices import BlockMemberKind, HousingType
-from shequ.registry.models import Block, BlockMember, Building, BuildingGroup, Estate, Grid
+from shequ.registry.models import (
+    Block,
+    BlockMember,
+    Building,
+    BuildingGroup,
+    Estate,
+    Grid,
+    Household,
+    Resident,
+    ResidentTag,
+)
 
 DIVISIONS_CSV = Path(__file__).parent / "data" / "jingan-divisions.csv"
 DEMO_PASSWORD = "shequ-demo-2025"
@@ -77,14 +92,23 @@ class Scale:
     estates_per_area: tuple[int, int]
     buildings_per_estate: tuple[int, int]
     groups_per_building: tuple[int, int]
+    residents_per_group: tuple[int, int]
 
 
 SCALES = {
-    # A quick first start: every real residential area, a few estates each (~800 estates).
-    "demo": Scale((2, 4), (2, 6), (1, 3)),
-    # Jing'an's size (DESIGN.md, Scale): ~1,600 estates and ~20,000 building groups.
-    "district": Scale((5, 7), (3, 6), (2, 4)),
+    # A quick first start: every real residential area, a few estates each (~800 estates, ~5,000 residents).
+    "demo": Scale((2, 4), (2, 6), (1, 3), (0, 2)),
+    # Jing'an's size (DESIGN.md, Scale): ~1,600 estates, ~20,000 building groups, ~1,000,000 residents.
+    "district": Scale((5, 7), (3, 6), (2, 4), (40, 60)),
 }
+
+DEFAULT_TAGS = [
+    ("party_member", "党员"), ("living_alone", "独居老人"), ("oldest_old", "高龄老人"), ("disabled", "残疾人"),
+    ("low_income", "低保/低收入"), ("veteran", "退役军人"), ("priority_care", "重点优抚对象"), ("volunteer", "志愿者"),
+]
+# Central Shanghai's age structure: about a third of residents over 60 (Shanghai's 2020 census gives
+# 23% for the city; the old central districts are markedly older).
+AGE_BANDS = [((0, 17), 11), ((18, 59), 55), ((60, 79), 26), ((80, 99), 8)]
 
 # South Jing'an (the old city centre) is lanes and garden houses; the north is 1980s-90s public
 # housing, commercial estates and resettlement housing. The weights give each street its mix.
@@ -188,11 +212,13 @@ class LoadReport:
     groups: int = 0
     grids: int = 0
     blocks: int = 0
+    residents: int = 0
 
     def lines(self) -> list[str]:
         return [
             f"单位 {self.units}，职能部门 {self.departments}，账号 {self.users}",
             f"小区 {self.estates}，楼栋 {self.buildings}，楼组 {self.groups}，网格 {self.grids}，街区 {self.blocks}",
+            f"居民 {self.residents}",
         ]
 
 
@@ -401,6 +427,110 @@ def _chunks(items: list, rng: random.Random, low: int, high: int) -> list[list]:
     return chunks
 
 
+def load_tags() -> dict[str, ResidentTag]:
+    district = Unit.objects.get(kind=UnitKind.DISTRICT)
+    tags = {}
+    for code, name in DEFAULT_TAGS:
+        tags[code], _created = ResidentTag.objects.get_or_create(code=code, defaults={"name": name, "unit": district})
+    return tags
+
+
+def synthetic_id_number(rng: random.Random, birth: datetime.date, male: bool, used: set[str]) -> tuple[str, str]:
+    """A resident ID number that passes GB 11643's checks (region 310106, a real date, the sex digit
+    right) but is synthetic: sequence codes 900–999 only, drawn at random. Returns it with its blind
+    index; `used` holds the blind indexes already taken."""
+    while True:
+        sequence = rng.randint(450, 499) * 2 + (1 if male else 0)  # 900–999, odd for men (GB 11643)
+        body = f"310106{birth:%Y%m%d}{sequence:03d}"
+        number = body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check digit
+        index = crypto.blind_index(number, "resident_id")
+        if index not in used:
+            used.add(index)
+            return number, index
+
+
+def load_residents(scale: Scale, report: LoadReport, today: datetime.date | None = None) -> None:
+    """Synthetic residents in every building group that has none yet, with households by room and tags
+    that follow age (高龄老人 from 80) and chance (党员, 独居老人 among the old...)."""
+    today = today or datetime.date(2025, 6, 30)  # fixed, so that the demo is the same every day
+    tags = load_tags()
+    rng = random.Random(SEED + 2)
+    # Like estates: an area that has residents already (loaded before, or entered by its committee)
+    # gets no synthetic ones.
+    settled = Resident.objects.values("unit_id").distinct()
+    groups = list(BuildingGroup.objects.exclude(unit_id__in=settled).select_related("building").order_by("id"))
+    used = set(Resident.objects.exclude(id_index="").values_list("id_index", flat=True)) if groups else set()
+    residents, tag_links, batch_size = [], [], 5000
+
+    def flush():
+        Resident.objects.bulk_create(residents, batch_size=batch_size)
+        through = Resident.tags.through
+        through.objects.bulk_create(
+            [through(resident_id=residents[i].pk, residenttag_id=tag.pk) for i, tag in tag_links], batch_size=batch_size
+        )
+        report.residents += len(residents)
+        residents.clear()
+        tag_links.clear()
+
+    for group in groups:
+        floors = group.building.floors or 6
+        for _n in range(rng.randint(*scale.residents_per_group)):
+            (low, high), = rng.choices([band for band, _w in AGE_BANDS], weights=[w for _b, w in AGE_BANDS])
+            age = rng.randint(low, high)
+            birth = today.replace(year=today.year - age - 1) + datetime.timedelta(days=rng.randint(1, 364))
+            male = rng.random() < 0.48
+            number, index = synthetic_id_number(rng, birth, male, used)
+            phone = f"1380013{rng.randint(0, 9999):04d}" if age >= 16 and rng.random() < 0.85 else ""
+            room = f"{rng.randint(1, floors)}{rng.randint(1, 4):02d}"
+            residents.append(Resident(
+                unit_id=group.unit_id, building_group=group, room=room, name=_person(rng),
+                gender="M" if male else "F", birth_date=birth, document_type="resident_id",
+                id_cipher=crypto.encrypt(number), id_index=index, id_masked=mask_document(number),
+                phone_cipher=crypto.encrypt(phone) if phone else "",
+                phone_index=crypto.blind_index(phone, "phone") if phone else "",
+                phone_masked=mask_phone(phone) if phone else "",
+                residence_type=rng.choices(["registered", "resident", "floating"], weights=[70, 22, 8])[0],
+                separated=rng.random() < 0.12, note="合成演示数据",
+            ))
+            position = len(residents) - 1
+            if age >= 80:
+                tag_links.append((position, tags["oldest_old"]))
+            if age >= 60 and rng.random() < 0.12:
+                tag_links.append((position, tags["living_alone"]))
+            if age >= 18 and rng.random() < 0.09:
+                tag_links.append((position, tags["party_member"]))
+            if rng.random() < 0.03:
+                tag_links.append((position, tags["disabled"]))
+            if rng.random() < 0.02:
+                tag_links.append((position, tags["low_income"]))
+            if age >= 20 and rng.random() < 0.02:
+                tag_links.append((position, tags["veteran"]))
+            if 16 <= age <= 75 and rng.random() < 0.05:
+                tag_links.append((position, tags["volunteer"]))
+        if len(residents) >= batch_size:
+            flush()
+    flush()
+    load_households()
+    _audit_load(Resident, report.residents, "合成居民（证件号码为合成号码，顺序码 900–999）")
+
+
+def load_households() -> None:
+    """One household per building group and room, headed by its oldest member."""
+    people = (Resident.objects.filter(household__isnull=True, building_group__isnull=False)
+              .order_by("building_group_id", "room", "birth_date").values_list("id", "building_group_id", "room",
+                                                                                "unit_id"))
+    by_room: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for pk, group_id, room, unit_id in people.iterator(chunk_size=10000):
+        by_room.setdefault((group_id, room), []).append((pk, unit_id))
+    households = [Household(building_group_id=group_id, room=room, unit_id=members[0][1], head_id=members[0][0])
+                  for (group_id, room), members in by_room.items()]
+    Household.objects.bulk_create(households, batch_size=5000)
+    links = []
+    for household, members in zip(households, by_room.values(), strict=True):
+        links.extend(Resident(pk=pk, household_id=household.pk) for pk, _unit in members)
+    Resident.objects.bulk_update(links, ["household"], batch_size=5000)
+
+
 @transaction.atomic
 def load_demo(scale: str = "demo") -> LoadReport:
     report = LoadReport()
@@ -408,4 +538,6 @@ def load_demo(scale: str = "demo") -> LoadReport:
     load_accounts(units, report)
     load_places(units, SCALES[scale], report)
     load_grids_and_blocks(units, report)
+    load_residents(SCALES[scale], report)
+    load_rules(load_categories())
     return report

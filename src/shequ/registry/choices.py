@@ -22,3 +22,27 @@ class BlockMemberKind(models.TextChoices):
     HOSPITAL = "hospital", _("医院")
     INSTITUTION = "institution", _("机关事业单位")
     OTHER = "other", _("其他")
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class ResidenceType(models.TextChoices):
+    REGISTERED = "registered", _("户籍人口")
+    RESIDENT = "resident", _("常住人口（非户籍）")
+    FLOATING = "floating", _("流动人口")
+
+
+class ResidentStatus(models.TextChoices):
+    LIVING = "living", _("在住")
+    MOVED_OUT = "moved_out", _("迁出")
+    DECEASED = "deceased", _("死亡")
+
+
+class AgeBand(models.TextChoices):
+    CHILD = "0-17", _("0–17岁")
+    ADULT = "18-59", _("18–59岁")
+    YOUNG_OLD = "60-79", _("60–79岁")
+    OLDEST_OLD = "80-", _("80岁及以上")

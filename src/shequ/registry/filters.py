@@ -1,6 +1,8 @@
 """One filterset per register, used by the list page and the API alike. Related records are chosen by
 code or id among those the user can see."""
 
+import datetime
+
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -8,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from shequ.org.choices import STREET_KINDS, UnitKind
 from shequ.org.models import Unit
 
-from .choices import HousingType
-from .models import Block, Building, BuildingGroup, Estate, Grid
+from .choices import AgeBand, HousingType, ResidenceType, ResidentStatus
+from .models import Block, Building, BuildingGroup, Estate, Grid, Resident, ResidentTag
+from .services import document_index_candidates, phone_index
 
 
 def _units(kinds):
@@ -32,7 +35,8 @@ class PlaceFilterSet(django_filters.FilterSet):
         label=_("居民区"), queryset=_units([UnitKind.NEIGHBORHOOD]), to_field_name="code", field_name="unit"
     )
 
-    def filter_street(self, queryset, name, value):
+    # The hint tells drf-spectacular what the street filter takes (a unit, given by its code: a string).
+    def filter_street(self, queryset, name, value: Unit | None):
         return queryset.filter(unit__path__startswith=value.path) if value else queryset
 
 
@@ -109,3 +113,57 @@ class BlockFilter(django_filters.FilterSet):
     class Meta:
         model = Block
         fields = ["q", "street"]
+
+
+def _birth_dates_for(band: str) -> dict:
+    """The birth-date range of an age band, as of today (an age band is "18-59" or "80-")."""
+    today = datetime.date.today()
+    low, _dash, high = band.partition("-")
+
+    def years_ago(years: int) -> datetime.date:
+        try:
+            return today.replace(year=today.year - years)
+        except ValueError:  # 29 February
+            return today.replace(year=today.year - years, day=28)
+
+    bounds = {"birth_date__lte": years_ago(int(low))}
+    if high:
+        bounds["birth_date__gt"] = years_ago(int(high) + 1)
+    return bounds
+
+
+class ResidentFilter(PlaceFilterSet):
+    q = django_filters.CharFilter(label=_("姓名"), field_name="name", lookup_expr="icontains")
+    id_number = django_filters.CharFilter(label=_("证件号码（精确）"), method="by_id_number")
+    phone = django_filters.CharFilter(label=_("电话（精确）"), method="by_phone")
+    tag = django_filters.ModelChoiceFilter(label=_("标签"), queryset=lambda request: ResidentTag.objects.filter(
+        is_active=True), field_name="tags", to_field_name="code")
+    age_band = django_filters.ChoiceFilter(label=_("年龄段"), choices=AgeBand.choices, method="by_age_band")
+    residence_type = django_filters.ChoiceFilter(label=_("人口类型"), choices=ResidenceType.choices)
+    separated = django_filters.BooleanFilter(label=_("人户分离"))
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=ResidentStatus.choices,
+                                         empty_label=_("全部"))
+    building_group = django_filters.NumberFilter(label=_("楼组编号"), field_name="building_group_id")
+
+    class Meta:
+        model = Resident
+        fields = ["q", "id_number", "phone", "street", "neighborhood", "tag", "age_band", "residence_type",
+                  "separated", "status", "building_group"]
+
+    def by_id_number(self, queryset, name, value: str):
+        # Exact match through the blind index: the number itself is never in the database.
+        return queryset.filter(id_index__in=document_index_candidates(value))
+
+    def by_phone(self, queryset, name, value: str):
+        return queryset.filter(phone_index=phone_index(value))
+
+    def by_age_band(self, queryset, name, value: str):
+        return queryset.filter(**_birth_dates_for(value))
+
+
+class ResidentTagFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("名称"), field_name="name", lookup_expr="icontains")
+
+    class Meta:
+        model = ResidentTag
+        fields = ["q", "is_active"]

@@ -1,3 +1,5 @@
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -5,11 +7,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from shequ.core.personal_data import DocumentType
 from shequ.core.scoping import ScopedManager
 from shequ.org.choices import STREET_KINDS, UnitKind
 from shequ.org.models import Unit
 
-from .choices import BlockMemberKind, HousingType
+from .choices import BlockMemberKind, Gender, HousingType, ResidenceType, ResidentStatus
 
 
 class RegistryRecord(models.Model):
@@ -276,3 +279,124 @@ class BlockMember(models.Model):
 
     def scope_path_value(self) -> str:
         return self.block.unit.path
+
+
+class ResidentTag(RegistryRecord):
+    """A label on residents (党员, 独居老人, 高龄老人, 残疾人, 低保/低收入, 退役军人...). The district office
+    keeps the list; tags belong to the district unit, so every street reads the same list."""
+
+    code = models.SlugField(_("标签代码"), max_length=40, unique=True)
+    name = models.CharField(_("标签名称"), max_length=40, unique=True)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("居民标签")
+        verbose_name_plural = _("居民标签")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("residenttag-list")
+
+
+class Household(RegistryRecord):
+    """户: the people registered at one address together, with its head."""
+
+    building_group = models.ForeignKey(
+        BuildingGroup, verbose_name=_("楼组"), null=True, blank=True, on_delete=models.PROTECT, related_name="households_set"
+    )
+    room = models.CharField(_("室号"), max_length=20, blank=True)
+    head = models.ForeignKey(
+        "Resident", verbose_name=_("户主"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("户")
+        verbose_name_plural = _("户")
+
+    def __str__(self) -> str:
+        place = f"{self.building_group} {self.room}".strip() if self.building_group_id else self.room
+        return _("%(place)s户") % {"place": place or self.pk}
+
+    def get_absolute_url(self) -> str:
+        return reverse("household-detail", args=[self.pk])
+
+    def derive(self) -> None:
+        if self.building_group_id:
+            self.unit_id = self.building_group.unit_id
+
+
+class Resident(RegistryRecord):
+    """居民. ID and phone numbers are never stored in clear (core.crypto): a Fernet ciphertext, an HMAC
+    blind index for exact search and de-duplication, and the masked form shown everywhere. A resident
+    is never deleted: moving out or death is a status with its date, and the audit trail keeps the rest."""
+
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    document_type = models.CharField(
+        _("证件类型"), max_length=24, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID
+    )
+    id_cipher = models.TextField(_("证件号码（密文）"), blank=True, editable=False)
+    id_index = models.CharField(_("证件号码索引"), max_length=64, blank=True, db_index=True, editable=False)
+    id_masked = models.CharField(_("证件号码"), max_length=32, blank=True, editable=False)
+    phone_cipher = models.TextField(_("电话（密文）"), blank=True, editable=False)
+    phone_index = models.CharField(_("电话索引"), max_length=64, blank=True, db_index=True, editable=False)
+    phone_masked = models.CharField(_("电话"), max_length=24, blank=True, editable=False)
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    building_group = models.ForeignKey(
+        BuildingGroup, verbose_name=_("楼组"), null=True, blank=True, on_delete=models.PROTECT, related_name="residents"
+    )
+    room = models.CharField(_("室号"), max_length=20, blank=True)
+    residence_type = models.CharField(_("人口类型"), max_length=16, choices=ResidenceType.choices,
+                                      default=ResidenceType.REGISTERED)
+    # 人户分离: registered in one place, living in another.
+    separated = models.BooleanField(_("人户分离"), default=False)
+    tags = models.ManyToManyField(ResidentTag, verbose_name=_("标签"), blank=True, related_name="residents")
+    status = models.CharField(_("状态"), max_length=16, choices=ResidentStatus.choices, default=ResidentStatus.LIVING)
+    moved_in_on = models.DateField(_("入住日期"), null=True, blank=True)
+    status_changed_on = models.DateField(_("迁出/死亡日期"), null=True, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    audit_exclude = ("id_cipher", "id_index", "phone_cipher", "phone_index")
+    PERSONAL_FIELDS = {"id_number": "id_cipher", "phone": "phone_cipher"}
+
+    class Meta:
+        verbose_name = _("居民")
+        verbose_name_plural = _("居民")
+        ordering = ["unit__path", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["id_index"], condition=~Q(id_index=""), name="resident_document_unique",
+                                    violation_error_message=_("该证件号码已登记。")),
+        ]
+        indexes = [models.Index(fields=["unit", "status", "name"]), models.Index(fields=["birth_date"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("resident-detail", args=[self.pk])
+
+    def derive(self) -> None:
+        if self.building_group_id:
+            self.unit_id = self.building_group.unit_id
+
+    def clean(self):
+        _require_kind(self.unit if self.unit_id else None, (UnitKind.NEIGHBORHOOD,), "unit",
+                      _("居民必须登记在一个居民区。"))
+        if self.id_index:
+            other = Resident.objects.filter(id_index=self.id_index).exclude(pk=self.pk).select_related("unit").first()
+            if other is not None:
+                raise ValidationError({"id_number": _("该证件号码已登记（%(area)s）。") % {"area": other.unit.name}})
+
+    @property
+    def age(self) -> int | None:
+        if not self.birth_date:
+            return None
+        today = datetime.date.today()
+        return today.year - self.birth_date.year - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))

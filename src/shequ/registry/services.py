@@ -1,13 +1,43 @@
 """Every write to the registry (T4.1 base elements). Pages, the API, imports, commands and the demo
 loader all call these; each validates, checks scope after the write and leaves one audit entry."""
 
+import datetime
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from shequ.core import crypto
 from shequ.core.audit import create_record, update_record
+from shequ.core.middleware import current_request_id
+from shequ.core.models import PersonalDataAccess
+from shequ.core.personal_data import (
+    DocumentType,
+    identity_facts,
+    mask_document,
+    mask_phone,
+    normalise_document,
+    normalise_phone,
+    validate_document,
+    validate_phone,
+)
+from shequ.org.choices import UnitKind
+from shequ.org.models import Unit
 
-from .models import Block, BlockMember, Building, BuildingGroup, Estate, Grid
+from .choices import ResidentStatus
+from .models import (
+    Block,
+    BlockMember,
+    Building,
+    BuildingGroup,
+    Estate,
+    Grid,
+    Household,
+    Resident,
+    ResidentTag,
+)
 
 
 def create_estate(*, actor, reason: str = "", **fields: Any) -> Estate:
@@ -117,3 +147,152 @@ def update_block(
 
 def add_block_member(*, actor, block: Block, reason: str = "", **fields: Any) -> BlockMember:
     return create_record(actor=actor, model=BlockMember, fields={"block": block, **fields}, reason=reason)
+
+
+# 居民 -------------------------------------------------------------------------------------------
+
+
+def personal_fields(*, document_type: str | None = None, id_number: str | None = None,
+                    phone: str | None = None) -> dict[str, Any]:
+    """The stored form of personal values: ciphertext, blind index and masked text, plus what a
+    resident ID number says (birth date and gender, GB 11643). Only the values given are returned;
+    an empty string clears a value. Errors name the form field and never repeat the number."""
+    fields: dict[str, Any] = {}
+    if id_number is not None:
+        if id_number == "":
+            fields.update(id_cipher="", id_index="", id_masked="")
+        else:
+            try:
+                number = validate_document(document_type or DocumentType.RESIDENT_ID, id_number)
+            except ValidationError as error:
+                raise ValidationError({"id_number": error.messages}) from None
+            fields.update(
+                id_cipher=crypto.encrypt(number),
+                id_index=crypto.blind_index(number, document_type or DocumentType.RESIDENT_ID),
+                id_masked=mask_document(number),
+            )
+            if (document_type or DocumentType.RESIDENT_ID) == DocumentType.RESIDENT_ID:
+                facts = identity_facts(number)
+                fields.update(birth_date=facts.birth_date, gender=facts.gender)
+    if phone is not None:
+        if phone == "":
+            fields.update(phone_cipher="", phone_index="", phone_masked="")
+        else:
+            try:
+                number = validate_phone(phone)
+            except ValidationError as error:
+                raise ValidationError({"phone": error.messages}) from None
+            fields.update(phone_cipher=crypto.encrypt(number), phone_index=crypto.blind_index(number, "phone"),
+                          phone_masked=mask_phone(number))
+    return fields
+
+
+def document_index_candidates(number: str) -> list[str]:
+    """Blind-index values a typed document number could have, one per document type (for search)."""
+    number = normalise_document(number)
+    return [crypto.blind_index(number, document_type) for document_type in DocumentType.values]
+
+
+def phone_index(phone: str) -> str:
+    return crypto.blind_index(normalise_phone(phone), "phone")
+
+
+def create_resident_tag(*, actor, reason: str = "", **fields: Any) -> ResidentTag:
+    """Tags belong to the district: every street and committee reads the same list."""
+    district = Unit.objects.get(kind=UnitKind.DISTRICT)
+    return create_record(actor=actor, model=ResidentTag, fields={**fields, "unit": district}, reason=reason)
+
+
+def update_resident_tag(*, actor, tag: ResidentTag, changes: dict[str, Any], expected_version: int | None = None,
+                        reason: str = "") -> ResidentTag:
+    return update_record(actor=actor, instance=tag, changes=changes, expected_version=expected_version, reason=reason)
+
+
+@transaction.atomic
+def create_resident(
+    *, actor, id_number: str = "", phone: str = "", tags=(), is_head: bool = False, reason: str = "",
+    **fields: Any,
+) -> Resident:
+    document_type = fields.get("document_type") or DocumentType.RESIDENT_ID
+    fields = {**fields, **personal_fields(document_type=document_type, id_number=id_number, phone=phone)}
+    resident = create_record(actor=actor, model=Resident, fields=fields, m2m={"tags": tags}, reason=reason)
+    place_in_household(resident=resident, is_head=is_head)
+    return resident
+
+
+def place_in_household(*, resident: Resident, is_head: bool = False) -> None:
+    """Residents at the same building group and room form one household (户); the head is marked on
+    it. Part of the resident's own write, whose audit entry records the household."""
+    if not resident.building_group_id:
+        return
+    household, _created = Household.objects.get_or_create(
+        building_group_id=resident.building_group_id, room=resident.room,
+        defaults={"unit_id": resident.unit_id},
+    )
+    updates = {}
+    if resident.household_id != household.pk:
+        updates["household"] = household
+    if updates:
+        Resident.objects.filter(pk=resident.pk).update(household=household)
+        resident.household = household
+    if is_head or household.head_id is None:
+        Household.objects.filter(pk=household.pk).update(head=resident)
+
+
+def update_resident(
+    *, actor, resident: Resident, changes: dict[str, Any], id_number: str | None = None, phone: str | None = None,
+    tags=None, is_head: bool = False, expected_version: int | None = None, reason: str = "",
+) -> Resident:
+    """`id_number` / `phone` None leaves the stored value alone (forms show only masked values)."""
+    document_type = changes.get("document_type", resident.document_type)
+    if id_number is None and document_type != resident.document_type:
+        raise ValidationError({"id_number": _("更改证件类型时请重新填写证件号码。")})
+    changes = {**changes, **personal_fields(document_type=document_type, id_number=id_number, phone=phone)}
+    m2m = {"tags": tags} if tags is not None else None
+    with transaction.atomic():
+        resident = update_record(actor=actor, instance=resident, changes=changes, m2m=m2m,
+                                 expected_version=expected_version, reason=reason)
+        place_in_household(resident=resident, is_head=is_head)
+    return resident
+
+
+def end_residence(*, actor, resident: Resident, status: str, on: datetime.date, reason: str) -> Resident:
+    """Moving out (迁出) or death: a status with its date. The record stays, with its history."""
+    if status not in (ResidentStatus.MOVED_OUT, ResidentStatus.DECEASED):
+        raise ValidationError({"status": _("请选择“迁出”或“死亡”。")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写原因。")})
+    if on > datetime.date.today():
+        raise ValidationError({"status_changed_on": _("日期不能晚于今天。")})
+    return update_record(actor=actor, instance=resident, changes={"status": status, "status_changed_on": on},
+                         reason=reason)
+
+
+@transaction.atomic
+def reveal_personal_data(*, actor, resident: Resident, fields: list[str], reason: str) -> dict[str, str]:
+    """The full values of a resident's ID number and/or phone, for a user whose role may reveal them
+    in the resident's unit, with a typed reason. Each call writes one PersonalDataAccess row."""
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationError({"reason": _("请填写查看原因。")})
+    fields = [name for name in fields if name in Resident.PERSONAL_FIELDS]
+    if not fields:
+        raise ValidationError({"fields": _("请选择要查看的信息。")})
+    if not Resident.objects.restrict(actor, "reveal").filter(pk=resident.pk).exists():
+        raise PermissionDenied(_("您的岗位无权查看完整的个人信息。"))
+    values = {}
+    for name in fields:
+        token = getattr(resident, Resident.PERSONAL_FIELDS[name])
+        values[name] = crypto.decrypt(token) if token else ""
+    log_personal_data_access(actor=actor, instance=resident, fields=fields, reason=reason)
+    return values
+
+
+def log_personal_data_access(*, actor, instance, fields, reason: str, count: int = 1, unit_path: str = "") -> None:
+    labels = {"id_number": _("证件号码"), "phone": _("电话")}
+    PersonalDataAccess.objects.create(
+        user=actor, content_type=ContentType.objects.get_for_model(type(instance)),
+        object_id=str(instance.pk or ""), object_repr=str(instance)[:200],
+        fields="、".join(str(labels.get(name, name)) for name in fields), record_count=count, reason=reason,
+        unit_path=unit_path or instance.scope_path_value(), request_id=current_request_id(),
+    )

@@ -1,7 +1,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from .models import Block, Building, BuildingGroup, Estate, Grid
+from .models import Block, Building, BuildingGroup, Estate, Grid, Resident, ResidentTag
 
 
 class EstateTable(tables.Table):
@@ -62,4 +62,32 @@ class BlockTable(tables.Table):
     class Meta:
         model = Block
         fields = ["name", "unit", "area_count", "member_count", "description"]
+        attrs = {"class": "table table-vcenter card-table table-striped"}
+
+
+class ResidentTable(tables.Table):
+    name = tables.Column(linkify=True)
+    id_masked = tables.Column(verbose_name=_("证件号码"), orderable=False)
+    phone_masked = tables.Column(verbose_name=_("电话"), orderable=False)
+    age = tables.Column(verbose_name=_("年龄"), accessor="age", order_by=("-birth_date",))
+    unit = tables.Column(verbose_name=_("居民区"), order_by=("unit__path",))
+    building_group = tables.Column(verbose_name=_("楼组"), order_by=("building_group__name",))
+    tag_names = tables.Column(verbose_name=_("标签"), accessor="tags", orderable=False)
+
+    class Meta:
+        model = Resident
+        fields = ["name", "gender", "age", "id_masked", "phone_masked", "unit", "building_group", "room",
+                  "residence_type", "separated", "tag_names", "status"]
+        attrs = {"class": "table table-vcenter card-table table-striped"}
+
+    def render_tag_names(self, value):
+        return "、".join(tag.name for tag in value.all()) or "—"
+
+
+class ResidentTagTable(tables.Table):
+    name = tables.Column(linkify=("residenttag-edit", {"pk": tables.A("pk")}))
+
+    class Meta:
+        model = ResidentTag
+        fields = ["code", "name", "description", "is_active"]
         attrs = {"class": "table table-vcenter card-table table-striped"}

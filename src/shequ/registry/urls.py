@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import people, views
 
 urlpatterns = [
     path("estates/", views.EstateList.as_view(), name="estate-list"),
@@ -24,4 +24,17 @@ urlpatterns = [
     path("blocks/<int:pk>/", views.BlockDetail.as_view(), name="block-detail"),
     path("blocks/<int:pk>/edit/", views.BlockUpdate.as_view(), name="block-edit"),
     path("blocks/<int:pk>/members/add/", views.BlockMemberCreate.as_view(), name="block-member-add"),
+]
+
+urlpatterns += [
+    path("residents/", people.ResidentList.as_view(), name="resident-list"),
+    path("residents/add/", people.ResidentCreate.as_view(), name="resident-add"),
+    path("residents/<int:pk>/", people.ResidentDetail.as_view(), name="resident-detail"),
+    path("residents/<int:pk>/edit/", people.ResidentUpdate.as_view(), name="resident-edit"),
+    path("residents/<int:pk>/end/", people.ResidentEndResidence.as_view(), name="resident-end"),
+    path("residents/<int:pk>/reveal/", people.ResidentReveal.as_view(), name="resident-reveal"),
+    path("resident-tags/", people.ResidentTagList.as_view(), name="residenttag-list"),
+    path("resident-tags/add/", people.ResidentTagCreate.as_view(), name="residenttag-add"),
+    path("resident-tags/<int:pk>/edit/", people.ResidentTagUpdate.as_view(), name="residenttag-edit"),
+    path("personal-data-access/", people.AccessLogList.as_view(), name="personaldataaccess-list"),
 ]

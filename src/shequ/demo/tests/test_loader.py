@@ -5,7 +5,7 @@ from django.db.models import F
 from shequ.demo.loader import DIVISIONS_CSV, load_demo
 from shequ.org.models import Membership, Unit, User
 from shequ.registry.choices import HousingType
-from shequ.registry.models import Block, Building, BuildingGroup, Estate, Grid
+from shequ.registry.models import Block, Building, BuildingGroup, Estate, Grid, Household, Resident
 
 
 def counts():
@@ -56,6 +56,8 @@ def test_the_synthetic_places_are_the_same_every_time(db):
         )
 
     first = snapshot()
+    Resident.objects.all().delete()
+    Household.objects.all().delete()
     BuildingGroup.objects.all().delete()
     Building.objects.all().delete()
     Estate.objects.all().delete()

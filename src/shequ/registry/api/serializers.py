@@ -4,7 +4,7 @@ from rest_framework import serializers
 from shequ.core.api import VersionedSerializer
 from shequ.org.models import Unit
 
-from ..models import Block, BlockMember, Building, BuildingGroup, Estate, Grid
+from ..models import Block, BlockMember, Building, BuildingGroup, Estate, Grid, Resident, ResidentTag
 
 
 def unit_field(label, **kwargs):
@@ -85,3 +85,33 @@ class BlockSerializer(VersionedSerializer):
     class Meta:
         model = Block
         fields = ["id", "name", "unit", "neighborhoods", "description", "members", "version"]
+
+
+class ResidentSerializer(VersionedSerializer):
+    """Residents as the API shows them: masked ID and phone only. Writes take the numbers in clear
+    (`id_number`, `phone`, write-only) and store them encrypted; omit them to leave them unchanged."""
+
+    unit = unit_field(_("居民区代码"))
+    id_number = serializers.CharField(write_only=True, required=False, allow_blank=True, label=_("证件号码"))
+    phone = serializers.CharField(write_only=True, required=False, allow_blank=True, label=_("电话"))
+    tags = serializers.SlugRelatedField(slug_field="code", many=True, required=False,
+                                        queryset=ResidentTag.objects.filter(is_active=True), label=_("标签代码"))
+    age = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Resident
+        fields = ["id", "name", "gender", "birth_date", "age", "document_type", "id_number", "id_masked", "phone",
+                  "phone_masked", "unit", "building_group", "room", "household", "residence_type", "separated",
+                  "tags", "status", "moved_in_on", "status_changed_on", "note", "version"]
+        read_only_fields = ["id_masked", "phone_masked", "household", "status", "status_changed_on"]
+
+
+class RevealRequestSerializer(serializers.Serializer):
+    fields = serializers.MultipleChoiceField(choices=["id_number", "phone"], required=False,
+                                             default=["id_number", "phone"])
+    reason = serializers.CharField(label=_("查看原因"))
+
+
+class RevealResponseSerializer(serializers.Serializer):
+    id_number = serializers.CharField(required=False)
+    phone = serializers.CharField(required=False)

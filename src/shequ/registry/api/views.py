@@ -1,14 +1,28 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
 from shequ.core.api import ScopedWriteViewSet
 
 from .. import services
-from ..filters import BlockFilter, BuildingFilter, BuildingGroupFilter, EstateFilter, GridFilter
-from ..models import Block, Building, BuildingGroup, Estate, Grid
+from ..filters import (
+    BlockFilter,
+    BuildingFilter,
+    BuildingGroupFilter,
+    EstateFilter,
+    GridFilter,
+    ResidentFilter,
+)
+from ..models import Block, Building, BuildingGroup, Estate, Grid, Resident
 from .serializers import (
     BlockSerializer,
     BuildingGroupSerializer,
     BuildingSerializer,
     EstateSerializer,
     GridSerializer,
+    ResidentSerializer,
+    RevealRequestSerializer,
+    RevealResponseSerializer,
 )
 
 
@@ -112,3 +126,37 @@ class BlockViewSet(ScopedWriteViewSet):
             neighborhoods=neighborhoods,
             expected_version=expected_version,
         )
+
+
+class ResidentViewSet(ScopedWriteViewSet):
+    """Residents, masked. `POST /api/v1/residents/{id}/reveal/` with a reason returns the full values
+    to a role that may reveal them, and logs the access."""
+
+    model = Resident
+    serializer_class = ResidentSerializer
+    filterset_class = ResidentFilter
+    ordering_fields = ["name", "birth_date"]
+    action_map_to_grant = {**ScopedWriteViewSet.action_map_to_grant, "reveal": "reveal"}
+
+    def base_queryset(self):
+        return Resident.objects.select_related("unit").prefetch_related("tags").order_by("unit__path", "name", "id")
+
+    def create_record(self, data):
+        return services.create_resident(actor=self.request.user, **data)
+
+    def update_record(self, instance, data, expected_version):
+        personal = {name: data.pop(name) for name in ("id_number", "phone") if name in data}
+        tags = data.pop("tags", None)
+        return services.update_resident(actor=self.request.user, resident=instance, changes=data, tags=tags,
+                                        expected_version=expected_version, **personal)
+
+    @extend_schema(request=RevealRequestSerializer, responses={200: RevealResponseSerializer})
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, pk=None):
+        resident = self.get_object()
+        serializer = RevealRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = services.reveal_personal_data(actor=request.user, resident=resident,
+                                               fields=sorted(serializer.validated_data["fields"]),
+                                               reason=serializer.validated_data["reason"])
+        return Response(values, headers={"Cache-Control": "no-store"})

@@ -65,6 +65,9 @@ class Command(BaseCommand):
             jobs = subprocess.Popen([sys.executable, "-m", "shequ", "run_huey"], env=env, process_group=0)
             processes["huey"] = (jobs, signal.SIGINT)
         self.stdout.write(self.style.SUCCESS(f"社区治理平台已启动：http://{host}:{port}/  （Ctrl-C 停止）"))
+        # Under systemd stdout is a pipe, block-buffered: without this the lines above reach the journal
+        # only at exit, after everything the children logged.
+        self.stdout.flush()
         signal.signal(signal.SIGTERM, _stop)
         try:
             while all(process.poll() is None for process, _ in processes.values()):

@@ -1,0 +1,746 @@
+"""一网统管 benchmark (`python -m bench cases`): a Jing'an-sized year of cases on PostgreSQL.
+
+1. Case intake through the API (POST /api/v1/cases/) with gunicorn and 2 workers: requests/s and p99,
+   beside the floor: a minimal Django endpoint doing one INSERT, same server, same middleware.
+2. The work queues (/cases/queue/to-dispatch/ as a street, /cases/queue/assigned/ as a department), the
+   dashboard and the assessment: p50/p95 over N requests, beside the floor: the same queries written
+   by hand and run through connection.cursor().
+3. The deadline sweep (services.sweep_deadlines) over 300,000 cases, in a transaction rolled back.
+
+The database is a dedicated one, `shequ_bench` (SHEQU_BENCH_DATABASE_URL, else the server of
+SHEQU_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/shequ_bench). It is created and loaded on the
+first run (units, accounts, district-scale places, the responsibility list, then load_demo_cases) and
+reused afterwards. The figures go to docs/performance.md, section 一网统管."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "var" / "bench"
+DOC = ROOT / "docs" / "performance.md"
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/"
+DATABASE = "shequ_bench"
+MARK_START = "<!-- bench:cases:start -->"
+MARK_END = "<!-- bench:cases:end -->"
+INTAKE_MARK = "基准测试受理"
+
+
+# Set-up ------------------------------------------------------------------------------------------------
+
+
+def database_url() -> str:
+    if url := os.environ.get("SHEQU_BENCH_DATABASE_URL"):
+        return url
+    if url := os.environ.get("SHEQU_DATABASE_URL"):
+        parts = urlsplit(url)
+        return urlunsplit(parts._replace(path=f"/{DATABASE}"))
+    return DEFAULT_SERVER + DATABASE
+
+
+def create_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def configure(url: str) -> None:
+    """The environment the platform reads (and gunicorn inherits), then Django."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = DATA_DIR / "personal_data.key"
+    if not key_file.exists():
+        from cryptography.fernet import Fernet
+
+        key_file.write_text(
+            json.dumps(
+                {"encryption_keys": [Fernet.generate_key().decode()], "index_key": secrets.token_hex(32)}
+            )
+        )
+        key_file.chmod(0o600)
+    os.environ.update(
+        SHEQU_DATABASE_URL=url,
+        SHEQU_DATA_DIR=str(DATA_DIR),
+        SHEQU_PERSONAL_DATA_KEY_FILE=str(key_file),
+        DJANGO_SETTINGS_MODULE="bench.settings",
+    )
+    os.environ.setdefault("SHEQU_SECRET_KEY", "bench-only-secret-not-for-production")
+    create_database(url)
+    import django
+
+    django.setup()
+
+
+def prepare(count: int) -> dict:
+    """Migrate and load once: the district's units and places (no residents: the cases do not need
+    them), the responsibility list and `count` cases. Returns what was loaded and how long it took."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from shequ.cases.demo import load_demo_cases
+    from shequ.cases.models import Case
+    from shequ.cases.seed import load_categories, load_rules
+    from shequ.demo.loader import (
+        SCALES,
+        LoadReport,
+        load_accounts,
+        load_grids_and_blocks,
+        load_places,
+        load_units,
+    )
+
+    info_file = DATA_DIR / "load.json"
+    info = json.loads(info_file.read_text()) if info_file.exists() else {}
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # gunicorn serves the manifest's names
+    with transaction.atomic():
+        report = LoadReport()
+        units = load_units(report)
+        load_accounts(units, report)
+        started = time.perf_counter()
+        load_places(units, SCALES["district"], report)
+        load_grids_and_blocks(units, report)
+        load_rules(load_categories())
+        if report.estates:
+            info["places_seconds"] = round(time.perf_counter() - started, 1)
+    if not Case.objects.exists():
+        print(f"载入 {count:,} 件案件（load_demo_cases）……", flush=True)
+        started = time.perf_counter()
+        loaded = load_demo_cases(count)
+        info.update(
+            cases=loaded.cases,
+            events=loaded.events,
+            supervisions=loaded.supervisions,
+            summonses=loaded.summonses,
+            load_seconds=round(time.perf_counter() - started, 1),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, body text, "
+            "created_at timestamptz NOT NULL)"
+        )
+        cursor.execute("TRUNCATE bench_floor")
+    info["cases_now"] = Case.objects.count()
+    info_file.write_text(json.dumps(info))
+    return info
+
+
+# Measuring ---------------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class Timing:
+    samples: list[float] = field(default_factory=list)  # seconds
+    errors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.samples, 0.50) * 1000
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.samples, 0.95) * 1000
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.samples, 0.99) * 1000
+
+    @property
+    def rate(self) -> float:
+        return len(self.samples) / self.seconds if self.seconds else 0.0
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        data = response.read()
+        return response.status, data
+    finally:
+        connection.close()
+
+
+def hammer(
+    port: int, method: str, path: str, bodies, headers: dict, concurrency: int, seconds: float, expect: int
+) -> Timing:
+    """`concurrency` clients sending requests back to back for `seconds`."""
+    timing = Timing()
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def client(number: int):
+        rng = random.Random(number)
+        local, errors = [], 0
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            status, _data = request(port, method, path, bodies(rng), headers)
+            elapsed = time.perf_counter() - started
+            if status == expect:
+                local.append(elapsed)
+            else:
+                errors += 1
+        with lock:
+            timing.samples.extend(local)
+            timing.errors += errors
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(concurrency)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    timing.seconds = time.perf_counter() - began
+    return timing
+
+
+def repeat(function, count: int) -> Timing:
+    timing = Timing()
+    began = time.perf_counter()
+    for _n in range(count):
+        started = time.perf_counter()
+        function()
+        timing.samples.append(time.perf_counter() - started)
+    timing.seconds = time.perf_counter() - began
+    return timing
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn with the platform's WSGI application and the bench URL conf (2 sync workers)."""
+
+    def __init__(self, workers: int = 2):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "shequ.wsgi:application",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--chdir",
+                str(ROOT),
+                "--pythonpath",
+                str(ROOT),
+                "--log-level",
+                "warning",
+            ],
+            env=os.environ.copy(),
+            start_new_session=True,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                status, _body = request(self.port, "GET", "/accounts/login/")
+                if status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn 未能启动")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+
+def session_cookie(username: str) -> dict:
+    from django.test import Client
+
+    from shequ.org.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+
+
+# 1. Intake ---------------------------------------------------------------------------------------------
+
+
+def bench_intake(server: Server, concurrency: int, seconds: float) -> dict:
+    from knox.models import AuthToken
+
+    from shequ.cases.models import Case
+    from shequ.core.models import AuditEntry
+    from shequ.org.models import User
+    from shequ.registry.models import BuildingGroup
+
+    user = User.objects.get(username="jiangning")
+    _token, key = AuthToken.objects.create(user)
+    groups = list(
+        BuildingGroup.objects.filter(unit__path__startswith="/310106/310106006/").values_list(
+            "pk", "unit__code"
+        )[:500]
+    )
+    categories = ["E0101", "E0201", "E0501", "S0101", "S0202", "S0301", "S0302"]
+
+    def intake_body(rng):
+        group, area = rng.choice(groups)
+        return json.dumps(
+            {
+                "source": "hotline",
+                "category": rng.choice(categories),
+                "unit": area,
+                "building_group": group,
+                "description": f"{INTAKE_MARK}：楼道堆物，请处理。",
+            }
+        ).encode()
+
+    def floor_body(rng):
+        return json.dumps(
+            {"description": f"{INTAKE_MARK}：楼道堆物，请处理。", "group": rng.randint(1, 9999)}
+        ).encode()
+
+    json_headers = {"Content-Type": "application/json"}
+    api_headers = {**json_headers, "Authorization": f"Token {key}"}
+    # Warm both workers (imports, connections, the working-day calendar) before measuring.
+    hammer(server.port, "POST", "/bench/floor/insert/", floor_body, json_headers, concurrency, 2, 201)
+    hammer(server.port, "POST", "/api/v1/cases/", intake_body, api_headers, concurrency, 2, 201)
+    floor = hammer(
+        server.port, "POST", "/bench/floor/insert/", floor_body, json_headers, concurrency, seconds, 201
+    )
+    intake = hammer(
+        server.port, "POST", "/api/v1/cases/", intake_body, api_headers, concurrency, seconds, 201
+    )
+    # Leave the data as loaded: the benchmark's own cases go (with their timeline, audit and notifications).
+    created = list(Case.objects.filter(description__startswith=INTAKE_MARK).values_list("pk", flat=True))
+    AuditEntry.objects.filter(content_type__model="case", object_id__in=[str(pk) for pk in created]).delete()
+    Case.objects.filter(pk__in=created).delete()
+    AuthToken.objects.filter(user=user).delete()
+    return {"intake": intake, "floor": floor, "created": len(created)}
+
+
+# 2. Pages ----------------------------------------------------------------------------------------------
+
+# The floors: what a page's own queries would be if written by hand (the same joins, filters and
+# grouping the ORM produces for that user), without sessions, templates or Python around them.
+QUEUE_COLUMNS = """c.id, c.code, c.reported_at, c.source, c.stage, c.stage_deadline, c.overdue, c.warned,
+    cat.name, parent.name, place.name, assignee.name"""
+QUEUE_JOINS = """FROM cases_case c
+    JOIN cases_category cat ON cat.id = c.category_id
+    LEFT JOIN cases_category parent ON parent.id = cat.parent_id
+    JOIN org_unit place ON place.id = c.unit_id
+    LEFT JOIN org_unit assignee ON assignee.id = c.assignee_id"""
+
+
+def floor_to_dispatch(street_path: str):
+    where = "WHERE c.stage = 'registered' AND place.path LIKE %s"
+    return [
+        (f"SELECT count(*) {QUEUE_JOINS} {where}", [street_path + "%"]),
+        (
+            f"SELECT {QUEUE_COLUMNS} {QUEUE_JOINS} {where} ORDER BY c.stage_deadline, c.id LIMIT 25",
+            [street_path + "%"],
+        ),
+    ]
+
+
+def floor_assigned(department_id: int, department_path: str):
+    where = "WHERE c.stage IN ('dispatched', 'handling') AND assignee.path LIKE %s AND c.assignee_id = %s"
+    params = [department_path + "%", department_id]
+    return [
+        (f"SELECT count(*) {QUEUE_JOINS} {where}", params),
+        (f"SELECT {QUEUE_COLUMNS} {QUEUE_JOINS} {where} ORDER BY c.stage_deadline, c.id LIMIT 25", params),
+    ]
+
+
+def floor_dashboard(
+    path: str, start: datetime.datetime, end: datetime.datetime, prefix_length: int, assigned_path: str | None
+):
+    """The dashboard's queries by hand: the same scope (place under the unit, or sent to it for a street
+    user's own assigned cases) and the same GROUP BYs."""
+    scope = "place.path LIKE %(p)s"
+    if assigned_path:
+        scope = f"({scope} OR assignee.path LIKE %(a)s)"
+    base = (
+        "FROM cases_case c JOIN org_unit place ON place.id = c.unit_id "
+        "LEFT JOIN org_unit assignee ON assignee.id = c.assignee_id "
+        f"WHERE {scope} AND place.path LIKE %(p)s"
+    )
+    period = f"{base} AND c.reported_at >= %(s)s AND c.reported_at < %(e)s"
+    params = {"p": path + "%", "a": (assigned_path or "") + "%", "s": start, "e": end, "n": prefix_length}
+    counts = (
+        "count(*), count(*) FILTER (WHERE c.stage = 'closed'), "
+        "count(*) FILTER (WHERE c.stage = 'closed' AND NOT c.handled_late), "
+        "count(*) FILTER (WHERE c.rating <> ''), "
+        "count(*) FILTER (WHERE c.rating IN ('satisfied', 'basically')), sum(c.return_count)"
+    )
+    return [
+        (f"SELECT min(c.reported_at), max(c.reported_at) {base}", params),
+        (
+            f"SELECT substring(place.path, 1, %(n)s) AS prefix, {counts} {period} GROUP BY 1 ORDER BY 1",
+            params,
+        ),
+        (
+            f"SELECT count(*), count(*) FILTER (WHERE c.overdue), count(*) FILTER (WHERE EXISTS ("
+            f"SELECT 1 FROM cases_supervision s WHERE s.case_id = c.id AND s.status = 'open')) "
+            f"{base} AND c.stage IN ('reported', 'registered', 'dispatched', 'handling', 'handled')",
+            params,
+        ),
+        (
+            f"SELECT c.estate_id, count(*) {period} AND c.estate_id IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
+            params,
+        ),
+        (
+            f"SELECT c.building_group_id, count(*) {period} AND c.building_group_id IS NOT NULL GROUP BY 1 "
+            f"ORDER BY 2 DESC, 1 LIMIT 10",
+            params,
+        ),
+        (
+            "SELECT big.code, big.name, date_trunc('month', c.reported_at AT TIME ZONE 'Asia/Shanghai'), count(*) "
+            f"{period.replace('WHERE', 'JOIN cases_category cat ON cat.id = c.category_id JOIN cases_category big ON big.id = cat.parent_id WHERE', 1)} "
+            "GROUP BY 1, 2, 3 ORDER BY 1, 3",
+            params,
+        ),
+        (
+            "SELECT e.unit_id, u.name, count(*) FROM cases_caseevent e LEFT JOIN org_unit u ON u.id = e.unit_id "
+            f"WHERE e.action = 'return' AND e.case_id IN (SELECT c.id {period}) GROUP BY 1, 2 ORDER BY 3 DESC, 2",
+            params,
+        ),
+        (
+            "SELECT c.assignee_id, assignee.name, count(*), count(*) FILTER (WHERE c.stage = 'closed'), "
+            "count(*) FILTER (WHERE c.stage = 'closed' AND NOT c.handled_late) "
+            f"{period} AND assignee.kind = 'department' GROUP BY 1, 2",
+            params,
+        ),
+    ]
+
+
+def run_sql(queries) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for sql, params in queries:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+
+@dataclass
+class PageResult:
+    label: str
+    page: Timing
+    floor: Timing
+    orm: Timing | None = None
+
+
+def bench_pages(server: Server, count: int) -> list[PageResult]:
+    from shequ.cases import selectors
+    from shequ.cases.models import Case
+    from shequ.cases.services import assigned_to_user_q
+    from shequ.org.models import Unit, User
+
+    street = Unit.objects.get(code="310106006")
+    district = Unit.objects.get(code="310106")
+    department = Unit.objects.get(name="区房管局")
+    span = selectors.reported_span(Case.objects.all())
+    period = selectors.rolling_year(span.last)
+
+    def orm_queue(username, grant, filters, extra_q=None):
+        user = User.objects.get(username=username)
+
+        def run():
+            queryset = Case.objects.restrict(user, grant).filter(**filters)
+            if extra_q is not None:
+                queryset = queryset.filter(extra_q(user))
+            queryset = queryset.select_related("category__parent", "unit", "assignee").order_by(
+                "stage_deadline", "id"
+            )
+            queryset.count()
+            list(queryset[:25])
+
+        return run
+
+    def orm_dashboard(username, unit):
+        user = User.objects.get(username=username)
+
+        def run():
+            selectors.reported_span(selectors.case_scope(user, unit))
+            selectors.dashboard(user, unit, period)
+
+        return run
+
+    def orm_assessment(username):
+        user = User.objects.get(username=username)
+
+        def run():
+            selectors.assessment_span(user)
+            selectors.assessment(user, period)
+
+        return run
+
+    plan = [
+        (
+            "待派遣队列（街道，jiangning）",
+            "/cases/queue/to-dispatch/",
+            "jiangning",
+            lambda: run_sql(floor_to_dispatch(street.path)),
+            orm_queue("jiangning", "dispatch", {"stage": "registered"}),
+            count,
+        ),
+        (
+            "派给本单位队列（部门，fangguan）",
+            "/cases/queue/assigned/",
+            "fangguan",
+            lambda: run_sql(floor_assigned(department.pk, department.path)),
+            orm_queue("fangguan", "handle", {"stage__in": ["dispatched", "handling"]}, assigned_to_user_q),
+            count,
+        ),
+        (
+            "数据看板（区，district，近12个月）",
+            "/cases/dashboard/",
+            "district",
+            lambda: run_sql(
+                floor_dashboard(
+                    district.path, period.start, period.end, selectors.child_prefix_length(district), None
+                )
+            ),
+            orm_dashboard("district", district),
+            max(10, count // 5),
+        ),
+        (
+            "数据看板（街道，jiangning，近12个月）",
+            "/cases/dashboard/",
+            "jiangning",
+            lambda: run_sql(
+                floor_dashboard(
+                    street.path, period.start, period.end, selectors.child_prefix_length(street), street.path
+                )
+            ),
+            orm_dashboard("jiangning", street),
+            count,
+        ),
+    ]
+    results = []
+    for label, path, username, floor, orm, n in plan:
+        headers = session_cookie(username)
+        for _warm in range(3):
+            status, _body = request(server.port, "GET", path, headers=headers)
+            assert status == 200, (path, status)
+            floor()
+            orm()
+        page = repeat(
+            lambda path=path, headers=headers: request(server.port, "GET", path, headers=headers), n
+        )
+        results.append(PageResult(label, page, repeat(floor, n), repeat(orm, n)))
+        print(
+            f"  {label}: 页面 p50 {results[-1].page.p50:.1f} ms，手写 SQL p50 {results[-1].floor.p50:.1f} ms",
+            flush=True,
+        )
+    return results
+
+
+# 3. The sweep --------------------------------------------------------------------------------------------
+
+
+class Rollback(Exception):
+    pass
+
+
+def bench_sweep() -> list[tuple[str, float, object]]:
+    """Twice, each time rolled back: the regular run just after the data's own time (a handful of cases
+    cross a threshold), and a catch-up run today, when every open case is long overdue."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from shequ.cases.demo import DEMO_TODAY
+    from shequ.cases.services import sweep_deadlines
+    from shequ.core.workdays import SHANGHAI
+
+    # The next working morning: the night's deadlines have passed, the morning's warnings are due.
+    regular = datetime.datetime.combine(
+        DEMO_TODAY + datetime.timedelta(days=1), datetime.time(10), tzinfo=SHANGHAI
+    )
+    results = []
+    for label, now in (
+        ("例行扫描（数据时点后的次日上午10时）", regular),
+        ("补扫（今天：全部在办案件均已超时）", timezone.now()),
+    ):
+        try:
+            with transaction.atomic():
+                started = time.perf_counter()
+                report = sweep_deadlines(now=now)
+                elapsed = time.perf_counter() - started
+                raise Rollback
+        except Rollback:
+            pass
+        results.append((label, elapsed, report))
+        print(
+            f"  {label}: {elapsed:.2f} s（预警 {report.warned}，超时 {report.overdue}，督办 {report.supervised}）",
+            flush=True,
+        )
+    return results
+
+
+# Report ------------------------------------------------------------------------------------------------
+
+
+def ratio(value: float, floor: float) -> str:
+    return f"{value / floor:.1f}×" if floor else "—"
+
+
+def render(info: dict, intake: dict | None, pages: list[PageResult], sweeps, args) -> str:
+    import django
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        (pg_version,) = cursor.fetchone()
+    lines = [
+        MARK_START,
+        "## 一网统管",
+        "",
+        f"`python -m bench cases`（{datetime.date.today():%Y-%m-%d}）：PostgreSQL {pg_version}，Django {django.get_version()}，"
+        f"Python {sys.version.split()[0]}，{os.cpu_count()} 核；数据库 `{DATABASE}`：{info.get('cases_now', 0):,} 件案件"
+        f"（load_demo_cases，{info.get('events', 0):,} 条流转记录，{info.get('supervisions', 0):,} 条督办，"
+        f"{info.get('summonses', 0):,} 次约请），区级规模的小区和楼组。",
+        "",
+    ]
+    if info.get("load_seconds"):
+        lines += [f"载入 {info.get('cases', 0):,} 件案件用时 {info['load_seconds']} s（PostgreSQL）。", ""]
+    if intake:
+        i, f = intake["intake"], intake["floor"]
+        lines += [
+            f"### 受理（gunicorn 2 个同步进程，{args.concurrency} 个并发客户端，各 {args.seconds:g} s）",
+            "",
+            "| 端点 | 请求/秒 | p50 ms | p99 ms | 错误 |",
+            "|---|---:|---:|---:|---:|",
+            f"| POST /api/v1/cases/（受理：令牌认证、校验、编号、职责清单、时限、流转记录、审计） | {i.rate:.0f} | "
+            f"{i.p50:.1f} | {i.p99:.1f} | {i.errors} |",
+            f"| 底线：最小 Django 端点，一条 INSERT | {f.rate:.0f} | {f.p50:.1f} | {f.p99:.1f} | {f.errors} |",
+            "",
+            f"受理吞吐为底线的 {i.rate / f.rate:.0%}（压测客户端与服务器、数据库共用这 {os.cpu_count()} 核）。",
+            "",
+        ]
+    if pages:
+        lines += [
+            f"### 工作队列与看板（顺序请求，各 {args.requests} 次；区级看板 {max(10, args.requests // 5)} 次）",
+            "",
+            "| 页面 | 页面 p50 | 页面 p95 | 同样查询的 ORM p50 | 手写 SQL p50（底线） | 手写 SQL p95 | 页面/底线 | ORM/底线 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for result in pages:
+            lines.append(
+                f"| {result.label} | {result.page.p50:.1f} | {result.page.p95:.1f} | {result.orm.p50:.1f} | "
+                f"{result.floor.p50:.1f} | {result.floor.p95:.1f} | {ratio(result.page.p50, result.floor.p50)} | "
+                f"{ratio(result.orm.p50, result.floor.p50)} |"
+            )
+        lines += [
+            "",
+            "单位：毫秒。页面经 gunicorn 通过 HTTP 请求（含会话、权限、模板）；ORM 一列为页面所用的同一查询集在进程内的耗时。",
+            "",
+        ]
+    if sweeps:
+        lines += [
+            "### 时限扫描（sweep_deadlines，事务内执行后回滚）",
+            "",
+            "| 情形 | 用时 s | 预警 | 超时 | 新督办 |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for label, elapsed, report in sweeps:
+            lines.append(
+                f"| {label} | {elapsed:.2f} | {report.warned} | {report.overdue} | {report.supervised} |"
+            )
+        lines.append("")
+    lines.append(MARK_END)
+    return "\n".join(lines)
+
+
+def write_doc(section: str) -> None:
+    """Replace this benchmark's section of docs/performance.md, leaving the other sections alone."""
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    text = (
+        DOC.read_text()
+        if DOC.exists()
+        else "# 性能 Performance\n\n各基准由 `make bench`（`python -m bench`）运行并写入本页。\n"
+    )
+    pattern = re.compile(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: section, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench cases", description="一网统管基准")
+    parser.add_argument("--cases", type=int, default=300_000, help="首次载入的案件数（默认 300000）")
+    parser.add_argument("--requests", type=int, default=100, help="每个页面的顺序请求次数")
+    parser.add_argument("--seconds", type=float, default=20, help="受理压测的持续秒数")
+    parser.add_argument("--concurrency", type=int, default=8, help="受理压测的并发客户端数")
+    parser.add_argument("--only", choices=["intake", "pages", "sweep"], action="append", help="只运行某几项")
+    parser.add_argument("--no-doc", action="store_true", help="不写入 docs/performance.md")
+    args = parser.parse_args(argv)
+    only = set(args.only or ["intake", "pages", "sweep"])
+
+    url = database_url()
+    parts = urlsplit(url)
+    print(f"数据库：{parts.hostname}:{parts.port or 5432}{parts.path}", flush=True)
+    configure(url)
+    info = prepare(args.cases)
+    print(f"案件：{info['cases_now']:,}", flush=True)
+
+    intake, pages, sweeps = None, [], []
+    if only & {"intake", "pages"}:
+        server = Server(workers=2)
+        try:
+            if "intake" in only:
+                print("受理……", flush=True)
+                intake = bench_intake(server, args.concurrency, args.seconds)
+            if "pages" in only:
+                print("页面……", flush=True)
+                pages = bench_pages(server, args.requests)
+        finally:
+            server.stop()
+    if "sweep" in only:
+        print("时限扫描……", flush=True)
+        sweeps = bench_sweep()
+    section = render(info, intake, pages, sweeps, args)
+    print()
+    print(section.replace(MARK_START, "").replace(MARK_END, "").strip())
+    if not args.no_doc:
+        write_doc(section)
+        print(f"\n已写入 {DOC.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from .models import Case, Category, Notification, Open311Client, ResponsibilityRule, Summons
+
+
+class CaseTable(tables.Table):
+    code = tables.Column(linkify=True)
+    category = tables.Column(order_by=("category__code",))
+    unit = tables.Column(verbose_name=_("地点"), order_by=("unit__path",))
+    assignee = tables.Column(order_by=("assignee__path",))
+    stage_deadline = tables.DateTimeColumn(format="m-d H:i")
+    reported_at = tables.DateTimeColumn(format="Y-m-d H:i")
+    overdue = tables.BooleanColumn(yesno="超时,")
+
+    class Meta:
+        model = Case
+        fields = ["code", "reported_at", "source", "category", "unit", "stage", "assignee", "stage_deadline", "overdue"]
+        attrs = {"class": "table table-vcenter card-table table-striped"}
+        row_attrs = {"class": lambda record: "table-danger" if record.overdue else ("table-warning" if record.warned
+                                                                                     else "")}
+
+
+class SummonsTable(tables.Table):
+    code = tables.Column(linkify=True)
+    response_deadline = tables.DateTimeColumn(format="Y-m-d H:i")
+
+    class Meta:
+        model = Summons
+        fields = ["code", "created_at", "street", "department", "reason", "status", "response_deadline",
+                  "answered_on_time"]
+        attrs = {"class": "table table-vcenter card-table table-striped"}
+
+
+class CategoryTable(tables.Table):
+    name = tables.Column(linkify=("category-edit", {"pk": tables.A("pk")}))
+    parent = tables.Column(verbose_name=_("大类"))
+
+    class Meta:
+        model = Category
+        fields = ["code", "name", "kind", "parent", "is_active"]
+        attrs = {"class": "table table-vcenter card-table table-sm"}
+
+
+class RuleTable(tables.Table):
+    category = tables.Column(linkify=("rule-edit", {"pk": tables.A("pk")}), order_by=("category__code",))
+    handle = tables.Column(verbose_name=_("处置时限"), accessor="handle_limit", order_by=("handle_limit",))
+
+    class Meta:
+        model = ResponsibilityRule
+        fields = ["category", "scope", "housing_type", "responsible", "responsible_unit", "handle", "is_active"]
+        attrs = {"class": "table table-vcenter card-table table-sm"}
+
+    def render_handle(self, record):
+        return f"{record.handle_limit} {record.get_handle_unit_display()}"
+
+
+class NotificationTable(tables.Table):
+    case = tables.Column(linkify=True)
+    created_at = tables.DateTimeColumn(format="Y-m-d H:i")
+
+    class Meta:
+        model = Notification
+        fields = ["created_at", "unit", "message", "case"]
+        attrs = {"class": "table table-vcenter card-table table-sm"}
+
+
+class Open311ClientTable(tables.Table):
+    class Meta:
+        model = Open311Client
+        fields = ["name", "contact", "key_prefix", "is_active", "created_at"]
+        attrs = {"class": "table table-vcenter card-table table-sm"}

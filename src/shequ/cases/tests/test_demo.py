@@ -1,0 +1,144 @@
+"""The demo cases: a year of synthetic cases played through the stages the services would take."""
+
+import datetime
+import re
+from collections import defaultdict
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+
+from shequ.cases import services
+from shequ.cases.choices import FINAL_STAGES, OPEN_STAGES, Action, Stage
+from shequ.cases.demo import load_demo_cases
+from shequ.cases.models import Case, CaseEvent, CaseSequence, Summons, Supervision
+from shequ.cases.seed import load_categories, load_rules
+from shequ.core.models import AuditAction, AuditEntry
+
+TODAY = datetime.date(2025, 6, 30)
+
+
+@pytest.fixture
+def loaded(world):
+    load_rules(load_categories())
+    return load_demo_cases(400, today=TODAY)
+
+
+def test_it_loads_the_cases_asked_for_once(loaded):
+    assert loaded.cases == 400 == Case.objects.count()
+    again = load_demo_cases(400, today=TODAY)
+    assert again.cases == 0 and Case.objects.count() == 400
+
+
+def test_it_is_the_same_every_time(world):
+    load_rules(load_categories())
+    load_demo_cases(50, today=TODAY, seed=7)
+    first = list(
+        Case.objects.order_by("code").values_list("code", "category_id", "unit_id", "stage", "reported_at")
+    )
+    Case.objects.all().delete()
+    CaseSequence.objects.all().delete()
+    Summons.objects.all().delete()
+    load_demo_cases(50, today=TODAY, seed=7)
+    second = list(
+        Case.objects.order_by("code").values_list("code", "category_id", "unit_id", "stage", "reported_at")
+    )
+    assert first == second
+
+
+def test_codes_are_unique_and_follow_the_sequence(loaded):
+    codes = list(Case.objects.values_list("code", flat=True))
+    assert len(set(codes)) == len(codes)
+    highest = defaultdict(int)
+    for code in codes:
+        found = re.fullmatch(r"(JA\d{4}-)(\d{7})", code)
+        assert found, code
+        highest[found[1]] = max(highest[found[1]], int(found[2]))
+    assert dict(CaseSequence.objects.filter(prefix__startswith="JA").values_list("prefix", "last")) == highest
+    # The next case reported through the service continues the sequence without a clash.
+    assert services.next_code("JA2025-") == f"JA2025-{highest['JA2025-'] + 1:07d}"
+
+
+def test_cases_span_the_year_before_the_fixed_day(loaded):
+    first = Case.objects.order_by("reported_at").first().reported_at.date()
+    last = Case.objects.order_by("-reported_at").first().reported_at.date()
+    assert TODAY - datetime.timedelta(days=365) <= first and last <= TODAY
+    assert (last - first).days > 300
+
+
+def test_every_stage_follows_from_the_timeline(loaded):
+    """Each event starts from the stage the previous transition left, and the last one leaves the case at
+    its stage; closing, rejection and the rating agree with it."""
+    events = defaultdict(list)
+    for event in CaseEvent.objects.order_by("created_at", "id"):
+        events[event.case_id].append(event)
+    for case in Case.objects.all():
+        timeline = events[case.pk]
+        assert timeline[0].action == Action.REPORT and timeline[0].created_at == case.reported_at
+        stage = ""
+        for event in timeline:
+            assert event.stage_from == stage, (case.code, event.action, event.stage_from, stage)
+            stage = event.stage_to
+        assert stage == case.stage, case.code
+        if case.stage in FINAL_STAGES:
+            assert case.closed_at is not None and case.stage_deadline is None
+            assert not case.overdue
+        else:
+            assert case.stage in OPEN_STAGES and case.closed_at is None and case.stage_deadline is not None
+        if case.rating:
+            assert case.stage == Stage.CLOSED and timeline[-1].action in (Action.RATE, Action.SUMMON)
+        returns = sum(1 for event in timeline if event.action == Action.RETURN)
+        assert returns == case.return_count
+        assert case.reopen_count == sum(1 for event in timeline if event.action == Action.REOPEN)
+        if case.stage in (Stage.DISPATCHED, Stage.HANDLING):
+            last_dispatch = [e for e in timeline if e.action in (Action.DISPATCH, Action.REDISPATCH)][-1]
+            assert last_dispatch.unit_id == case.assignee_id
+
+
+def test_cases_go_where_the_responsibility_list_says(loaded):
+    first_dispatch = {}
+    for event in CaseEvent.objects.filter(action=Action.DISPATCH).order_by("created_at"):
+        first_dispatch.setdefault(event.case_id, event.unit_id)
+    cases = Case.objects.select_related("category", "unit__parent", "estate")
+    for case in cases.filter(pk__in=first_dispatch):
+        rule = services.matching_rule(
+            case.category, case.unit, case.estate.housing_type if case.estate else ""
+        )
+        expected = services.responsible_unit(rule, case.unit) or services._street_of(case.unit)
+        assert first_dispatch[case.pk] == expected.pk, case.code
+
+
+def test_the_mix_looks_like_a_real_year(loaded):
+    cases = Case.objects.all()
+    total = cases.count()
+    hotline = cases.filter(source="hotline").count() / total
+    assert 0.35 < hotline < 0.55
+    assert cases.filter(return_count__gt=0).exists()
+    assert cases.filter(handled_late=True).exists()
+    assert cases.filter(stage__in=OPEN_STAGES).exists()
+    rated = cases.exclude(rating="")
+    satisfied = rated.filter(rating__in=("satisfied", "basically")).count() / rated.count()
+    assert 0.85 < satisfied < 0.99
+    # The last weeks have open cases, and overdue ones are under supervision.
+    recent = cases.filter(reported_at__date__gte=TODAY - datetime.timedelta(days=21))
+    assert recent.filter(stage__in=OPEN_STAGES).exists()
+    for supervision in Supervision.objects.select_related("case"):
+        assert supervision.case.overdue or supervision.case.handled_late or supervision.status == "done"
+
+
+def test_summonses_are_about_cases_of_the_summoning_street(loaded):
+    assert Summons.objects.exists()
+    for summons in Summons.objects.prefetch_related("cases__unit"):
+        assert summons.department.kind == "department"
+        for case in summons.cases.all():
+            assert case.unit.path.startswith(summons.street.path)
+            assert CaseEvent.objects.filter(case=case, action=Action.SUMMON, unit=summons.department).exists()
+        if summons.status == "closed":
+            assert summons.rating_timeliness and summons.rating_result and summons.answered_at
+
+
+def test_one_audit_entry_per_bulk_load(loaded):
+    entries = AuditEntry.objects.filter(
+        action=AuditAction.LOAD, content_type=ContentType.objects.get_for_model(Case)
+    )
+    assert entries.count() == 1
+    assert entries.get().after["count"] == 400
