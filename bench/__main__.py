@@ -5,7 +5,7 @@ import importlib
 import sys
 
 # name → module under bench/ with a main(argv) -> int
-BENCHMARKS = {"cases": "bench.cases"}
+BENCHMARKS = {"cases": "bench.cases", "excel": "bench.excel"}
 
 
 def main(argv: list[str] | None = None) -> int:

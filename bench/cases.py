@@ -40,6 +40,7 @@ DATABASE = "shequ_bench"
 MARK_START = "<!-- bench:cases:start -->"
 MARK_END = "<!-- bench:cases:end -->"
 INTAKE_MARK = "基准测试受理"
+ROUNDS = 4  # the intake run alternates floor and intake windows this many times
 
 
 # Set-up ------------------------------------------------------------------------------------------------
@@ -225,17 +226,6 @@ def hammer(
     return timing
 
 
-def repeat(function, count: int) -> Timing:
-    timing = Timing()
-    began = time.perf_counter()
-    for _n in range(count):
-        started = time.perf_counter()
-        function()
-        timing.samples.append(time.perf_counter() - started)
-    timing.seconds = time.perf_counter() - began
-    return timing
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -336,12 +326,17 @@ def bench_intake(server: Server, concurrency: int, seconds: float) -> dict:
     # Warm both workers (imports, connections, the working-day calendar) before measuring.
     hammer(server.port, "POST", "/bench/floor/insert/", floor_body, json_headers, concurrency, 2, 201)
     hammer(server.port, "POST", "/api/v1/cases/", intake_body, api_headers, concurrency, 2, 201)
-    floor = hammer(
-        server.port, "POST", "/bench/floor/insert/", floor_body, json_headers, concurrency, seconds, 201
-    )
-    intake = hammer(
-        server.port, "POST", "/api/v1/cases/", intake_body, api_headers, concurrency, seconds, 201
-    )
+    # Alternating windows, so that whatever else the machine is doing weighs on both alike.
+    floor, intake = Timing(), Timing()
+    for _round in range(ROUNDS):
+        for total, path, bodies, headers in (
+            (floor, "/bench/floor/insert/", floor_body, json_headers),
+            (intake, "/api/v1/cases/", intake_body, api_headers),
+        ):
+            window = hammer(server.port, "POST", path, bodies, headers, concurrency, seconds / ROUNDS, 201)
+            total.samples += window.samples
+            total.errors += window.errors
+            total.seconds += window.seconds
     # Leave the data as loaded: the benchmark's own cases go (with their timeline, audit and notifications).
     created = list(Case.objects.filter(description__startswith=INTAKE_MARK).values_list("pk", flat=True))
     AuditEntry.objects.filter(content_type__model="case", object_id__in=[str(pk) for pk in created]).delete()
@@ -383,63 +378,105 @@ def floor_assigned(department_id: int, department_path: str):
     ]
 
 
-def floor_dashboard(
-    path: str, start: datetime.datetime, end: datetime.datetime, prefix_length: int, assigned_path: str | None
-):
-    """The dashboard's queries by hand: the same scope (place under the unit, or sent to it for a street
-    user's own assigned cases) and the same GROUP BYs."""
+def floor_dashboard(path: str, period, prefix_length: int, assigned_path: str | None):
+    """The dashboard's queries by hand: the same scope (the place under the unit; for a street user, the
+    restriction also lets in what was sent to the street), the same GROUP BYs, without the ORM."""
     scope = "place.path LIKE %(p)s"
     if assigned_path:
         scope = f"({scope} OR assignee.path LIKE %(a)s)"
-    base = (
+    joins = (
         "FROM cases_case c JOIN org_unit place ON place.id = c.unit_id "
         "LEFT JOIN org_unit assignee ON assignee.id = c.assignee_id "
-        f"WHERE {scope} AND place.path LIKE %(p)s"
     )
-    period = f"{base} AND c.reported_at >= %(s)s AND c.reported_at < %(e)s"
-    params = {"p": path + "%", "a": (assigned_path or "") + "%", "s": start, "e": end, "n": prefix_length}
+    base = f"{joins} WHERE {scope} AND place.path LIKE %(p)s"
+    within = f"{base} AND c.reported_at >= %(s)s AND c.reported_at < %(e)s"
+    params = {
+        "p": path + "%",
+        "a": (assigned_path or "") + "%",
+        "s": period.start,
+        "e": period.end,
+        "n": prefix_length,
+    }
+    bounds = [
+        datetime.datetime.combine(m, datetime.time(), tzinfo=period.start.tzinfo) for m in period.months()
+    ]
+    bounds.append(period.end)
+    for index, bound in enumerate(bounds):
+        params[f"b{index}"] = bound
+    months = ", ".join(
+        f"count(*) FILTER (WHERE c.reported_at >= %(b{i})s AND c.reported_at < %(b{i + 1})s)"
+        for i in range(len(bounds) - 1)
+    )
     counts = (
         "count(*), count(*) FILTER (WHERE c.stage = 'closed'), "
         "count(*) FILTER (WHERE c.stage = 'closed' AND NOT c.handled_late), "
         "count(*) FILTER (WHERE c.rating <> ''), "
         "count(*) FILTER (WHERE c.rating IN ('satisfied', 'basically')), sum(c.return_count)"
     )
+    categories = (
+        "FROM cases_case c JOIN org_unit place ON place.id = c.unit_id "
+        "LEFT JOIN org_unit assignee ON assignee.id = c.assignee_id "
+        "JOIN cases_category cat ON cat.id = c.category_id JOIN cases_category big ON big.id = cat.parent_id "
+        f"WHERE {scope} AND place.path LIKE %(p)s AND c.reported_at >= %(s)s AND c.reported_at < %(e)s"
+    )
     return [
-        (f"SELECT min(c.reported_at), max(c.reported_at) {base}", params),
+        (f"SELECT c.reported_at {base} ORDER BY c.reported_at LIMIT 1", params),
+        (f"SELECT c.reported_at {base} ORDER BY c.reported_at DESC LIMIT 1", params),
         (
-            f"SELECT substring(place.path, 1, %(n)s) AS prefix, {counts} {period} GROUP BY 1 ORDER BY 1",
+            f"SELECT c.unit_id, c.assignee_id, {counts} {within} GROUP BY 1, 2",
             params,
         ),
         (
-            f"SELECT count(*), count(*) FILTER (WHERE c.overdue), count(*) FILTER (WHERE EXISTS ("
-            f"SELECT 1 FROM cases_supervision s WHERE s.case_id = c.id AND s.status = 'open')) "
+            "SELECT count(*), count(*) FILTER (WHERE c.overdue), count(*) FILTER (WHERE EXISTS ("
+            "SELECT 1 FROM cases_supervision s WHERE s.case_id = c.id AND s.status = 'open')) "
             f"{base} AND c.stage IN ('reported', 'registered', 'dispatched', 'handling', 'handled')",
             params,
         ),
         (
-            f"SELECT c.estate_id, count(*) {period} AND c.estate_id IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
+            f"SELECT c.estate_id, c.building_group_id, count(*) {within} AND c.estate_id IS NOT NULL GROUP BY 1, 2",
             params,
         ),
-        (
-            f"SELECT c.building_group_id, count(*) {period} AND c.building_group_id IS NOT NULL GROUP BY 1 "
-            f"ORDER BY 2 DESC, 1 LIMIT 10",
-            params,
-        ),
-        (
-            "SELECT big.code, big.name, date_trunc('month', c.reported_at AT TIME ZONE 'Asia/Shanghai'), count(*) "
-            f"{period.replace('WHERE', 'JOIN cases_category cat ON cat.id = c.category_id JOIN cases_category big ON big.id = cat.parent_id WHERE', 1)} "
-            "GROUP BY 1, 2, 3 ORDER BY 1, 3",
-            params,
-        ),
+        (f"SELECT big.code, big.name, big.kind, {months} {categories} GROUP BY 1, 2, 3 ORDER BY 1", params),
         (
             "SELECT e.unit_id, u.name, count(*) FROM cases_caseevent e LEFT JOIN org_unit u ON u.id = e.unit_id "
-            f"WHERE e.action = 'return' AND e.case_id IN (SELECT c.id {period}) GROUP BY 1, 2 ORDER BY 3 DESC, 2",
+            f"WHERE e.action = 'return' AND e.case_id IN (SELECT c.id {within}) GROUP BY 1, 2 ORDER BY 3 DESC, 2",
+            params,
+        ),
+    ]
+
+
+def floor_assessment(path: str, period, department_ids: list[int]):
+    """The assessment's queries by hand, for a district role (every case and summons in scope)."""
+    params = {"p": path + "%", "s": period.start, "e": period.end, "d": department_ids}
+    scoped = "SELECT c.id FROM cases_case c JOIN org_unit place ON place.id = c.unit_id WHERE place.path LIKE %(p)s"
+    return [
+        *[
+            (
+                "SELECT c.reported_at FROM cases_case c JOIN org_unit place ON place.id = c.unit_id "
+                f"WHERE place.path LIKE %(p)s ORDER BY c.reported_at {direction} LIMIT 1",
+                params,
+            )
+            for direction in ("ASC", "DESC")
+        ],
+        (
+            "SELECT e.unit_id, e.action, count(*) FROM cases_caseevent e "
+            "WHERE e.action IN ('dispatch', 'redispatch', 'return') AND e.unit_id = ANY(%(d)s) "
+            f"AND e.created_at >= %(s)s AND e.created_at < %(e)s AND e.case_id IN ({scoped}) GROUP BY 1, 2",
             params,
         ),
         (
-            "SELECT c.assignee_id, assignee.name, count(*), count(*) FILTER (WHERE c.stage = 'closed'), "
-            "count(*) FILTER (WHERE c.stage = 'closed' AND NOT c.handled_late) "
-            f"{period} AND assignee.kind = 'department' GROUP BY 1, 2",
+            "SELECT c.assignee_id, count(*), count(*) FILTER (WHERE NOT c.handled_late), "
+            "count(*) FILTER (WHERE c.rating <> ''), count(*) FILTER (WHERE c.rating IN ('satisfied', 'basically')) "
+            "FROM cases_case c JOIN org_unit place ON place.id = c.unit_id WHERE place.path LIKE %(p)s "
+            "AND c.closed_at >= %(s)s AND c.closed_at < %(e)s AND c.stage = 'closed' AND c.assignee_id = ANY(%(d)s) "
+            "GROUP BY 1",
+            params,
+        ),
+        (
+            "SELECT s.department_id, count(*), count(*) FILTER (WHERE s.answered_on_time), sum(s.rating_timeliness), "
+            "count(s.rating_timeliness), sum(s.rating_result), count(s.rating_result) FROM cases_summons s "
+            "JOIN org_unit street ON street.id = s.street_id WHERE street.path LIKE %(p)s "
+            "AND s.created_at >= %(s)s AND s.created_at < %(e)s AND s.department_id = ANY(%(d)s) GROUP BY 1",
             params,
         ),
     ]
@@ -471,6 +508,7 @@ def bench_pages(server: Server, count: int) -> list[PageResult]:
     street = Unit.objects.get(code="310106006")
     district = Unit.objects.get(code="310106")
     department = Unit.objects.get(name="区房管局")
+    department_ids = list(Unit.objects.filter(kind="department", is_active=True).values_list("pk", flat=True))
     span = selectors.reported_span(Case.objects.all())
     period = selectors.rolling_year(span.last)
 
@@ -529,9 +567,7 @@ def bench_pages(server: Server, count: int) -> list[PageResult]:
             "/cases/dashboard/",
             "district",
             lambda: run_sql(
-                floor_dashboard(
-                    district.path, period.start, period.end, selectors.child_prefix_length(district), None
-                )
+                floor_dashboard(district.path, period, selectors.child_prefix_length(district), None)
             ),
             orm_dashboard("district", district),
             max(10, count // 5),
@@ -541,12 +577,18 @@ def bench_pages(server: Server, count: int) -> list[PageResult]:
             "/cases/dashboard/",
             "jiangning",
             lambda: run_sql(
-                floor_dashboard(
-                    street.path, period.start, period.end, selectors.child_prefix_length(street), street.path
-                )
+                floor_dashboard(street.path, period, selectors.child_prefix_length(street), street.path)
             ),
             orm_dashboard("jiangning", street),
             count,
+        ),
+        (
+            "部门考评（区，district，近12个月）",
+            "/cases/assessment/",
+            "district",
+            lambda: run_sql(floor_assessment(district.path, period, department_ids)),
+            orm_assessment("district"),
+            max(10, count // 5),
         ),
     ]
     results = []
@@ -557,10 +599,19 @@ def bench_pages(server: Server, count: int) -> list[PageResult]:
             assert status == 200, (path, status)
             floor()
             orm()
-        page = repeat(
-            lambda path=path, headers=headers: request(server.port, "GET", path, headers=headers), n
+        # Interleaved (page, floor, ORM, page, ...), so that background load weighs on the three alike.
+        timings = [Timing(), Timing(), Timing()]
+        steps = (
+            lambda path=path, headers=headers: request(server.port, "GET", path, headers=headers),
+            floor,
+            orm,
         )
-        results.append(PageResult(label, page, repeat(floor, n), repeat(orm, n)))
+        for _n in range(n):
+            for timing, step in zip(timings, steps, strict=True):
+                started = time.perf_counter()
+                step()
+                timing.samples.append(time.perf_counter() - started)
+        results.append(PageResult(label, *timings))
         print(
             f"  {label}: 页面 p50 {results[-1].page.p50:.1f} ms，手写 SQL p50 {results[-1].floor.p50:.1f} ms",
             flush=True,
@@ -652,7 +703,7 @@ def render(info: dict, intake: dict | None, pages: list[PageResult], sweeps, arg
         ]
     if pages:
         lines += [
-            f"### 工作队列与看板（顺序请求，各 {args.requests} 次；区级看板 {max(10, args.requests // 5)} 次）",
+            f"### 工作队列、看板与考评（顺序请求，各 {args.requests} 次；区级看板和考评 {max(10, args.requests // 5)} 次）",
             "",
             "| 页面 | 页面 p50 | 页面 p95 | 同样查询的 ORM p50 | 手写 SQL p50（底线） | 手写 SQL p95 | 页面/底线 | ORM/底线 |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",

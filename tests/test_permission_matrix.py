@@ -177,6 +177,7 @@ EXCEL_REGISTERS = {
     "buildings": "building",
     "building-groups": "buildinggroup",
     "grids": "grid",
+    "residents": "resident",
 }
 EXCEL_SIDES = {
     "import": tuple(EXCEL_REGISTERS),

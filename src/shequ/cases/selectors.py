@@ -11,8 +11,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Substr, TruncMonth
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,11 +137,15 @@ class Span:
 
 
 def reported_span(cases: QuerySet) -> Span:
-    found = cases.aggregate(first=Min("reported_at"), last=Max("reported_at"))
+    """The first and the last report. Two walks along the reported_at index that stop at the first case
+    in scope (a MIN/MAX aggregate over a scoped join reads every case instead)."""
     today = timezone.localdate()
-    first = timezone.localtime(found["first"]).date() if found["first"] else today
-    last = timezone.localtime(found["last"]).date() if found["last"] else today
-    return Span(first, last)
+    first = cases.order_by("reported_at").values_list("reported_at", flat=True).first()
+    last = cases.order_by("-reported_at").values_list("reported_at", flat=True).first()
+    return Span(
+        timezone.localtime(first).date() if first else today,
+        timezone.localtime(last).date() if last else today,
+    )
 
 
 def period_choices(span: Span) -> list[tuple[str, str]]:
@@ -314,38 +317,53 @@ def _counts():
     }
 
 
-def unit_rows(user, unit: Unit, cases: QuerySet) -> list[UnitRow]:
-    """One query over the cases, grouped by the leading part of their place's path; one for the names."""
+def unit_and_department_rows(user, unit: Unit, cases: QuerySet) -> tuple[list[UnitRow], list[DepartmentRow]]:
+    """The per-unit rows and the departments' ranking from one scan: the cases grouped by their place and
+    the unit they were sent to (a few thousand groups at district scale), summed each way in Python; then
+    one query for the units' paths and names.
+
+    Grouping by plain columns matters: grouped by an expression (the leading part of the place's path)
+    PostgreSQL expects as many groups as cases and sorts them all, on disk at district scale."""
+    grouped = list(cases.values("unit_id", "assignee_id").annotate(**_counts()).order_by())
+    ids = {row["unit_id"] for row in grouped} | {row["assignee_id"] for row in grouped if row["assignee_id"]}
+    # Labels of places and units the user's own cases name (a row's unit is the place's street or area:
+    # the place itself or its parent). Read by id from a restricted result, so not restricted again.
+    units = {
+        pk: (path, name, code, kind)
+        for pk, path, name, code, kind in Unit.objects.filter(Q(pk__in=ids) | Q(children__in=ids))
+        .distinct()
+        .values_list("pk", "path", "name", "code", "kind")
+    }
+    by_path = {path: (name, code) for path, name, code, _kind in units.values()}
     length = child_prefix_length(unit)
-    grouped = (
-        cases.annotate(prefix=Substr("unit__path", 1, length))
-        .values("prefix")
-        .annotate(**_counts())
-        .order_by("prefix")
-    )
-    rows = [
-        UnitRow(
-            path=row["prefix"],
-            cases=row["cases"],
-            on_time=Rate(row["closed_on_time"], row["closed"]),
-            satisfaction=Rate(row["satisfied"], row["rated"]),
-            returns=row["returns"] or 0,
-        )
-        for row in grouped
-    ]
-    names = dict(
-        Unit.objects.restrict(user, "view")
-        .filter(path__in=[row.path for row in rows])
-        .values_list("path", "name")
-    )
-    codes = {}
+    places: dict[str, UnitRow] = {}
+    departments: dict[int, DepartmentRow] = {}
+    for row in grouped:
+        on_time = Rate(row["closed_on_time"], row["closed"])
+        prefix = units[row["unit_id"]][0][:length]
+        place = places.setdefault(prefix, UnitRow(path=prefix))
+        place.cases += row["cases"]
+        place.on_time += on_time
+        place.satisfaction += Rate(row["satisfied"], row["rated"])
+        place.returns += row["returns"] or 0
+        assignee = units.get(row["assignee_id"])
+        if assignee and assignee[3] == UnitKind.DEPARTMENT:
+            department = departments.setdefault(
+                row["assignee_id"], DepartmentRow(row["assignee_id"], assignee[1], assignee[2], 0, Rate())
+            )
+            department.cases += row["cases"]
+            department.on_time += on_time
+    rows = [places[path] for path in sorted(places)]
     for row in rows:
-        row.code = row.path.strip("/").split("/")[-1]
-        codes[row.path] = row.code
-        row.name = names.get(row.path, row.code)
+        row.name, row.code = by_path.get(row.path, (row.path, row.path.strip("/").split("/")[-1]))
         if row.path == unit.path:
             row.name = _("%(unit)s（本级）") % {"unit": unit.name}
-    return rows
+    # Best on-time rate first; ties (and departments with nothing closed yet, last) by more cases.
+    ranking = sorted(
+        departments.values(),
+        key=lambda row: (-(row.on_time.value if row.on_time.value is not None else -1), -row.cases, row.code),
+    )
+    return rows, ranking
 
 
 def current_status(cases: QuerySet) -> dict[str, int]:
@@ -360,35 +378,29 @@ def current_status(cases: QuerySet) -> dict[str, int]:
 
 
 def volume_by_class(cases: QuerySet, period: Period) -> list[tuple[str, list[int]]]:
-    """Cases per big class (大类) and month, for the stacked bars."""
+    """Cases per big class (大类) and month, for the stacked bars: grouped by big class only, with one
+    conditional count per month. (Grouping by a truncated date as well makes PostgreSQL expect as many
+    groups as cases and sort them all, on disk at district scale.)"""
     months = period.months()
-    position = {month: index for index, month in enumerate(months)}
+    bounds = [_midnight(month) for month in months] + [period.end]
+    per_month = {
+        f"m{index}": Count("id", filter=Q(reported_at__gte=bounds[index], reported_at__lt=bounds[index + 1]))
+        for index in range(len(months))
+    }
     grouped = (
-        cases.annotate(month=TruncMonth("reported_at", tzinfo=SHANGHAI))
-        .values("category__parent__code", "category__parent__name", "category__parent__kind", "month")
-        .annotate(n=Count("id"))
-        .order_by("category__parent__code", "month")
+        cases.values("category__parent__code", "category__parent__name", "category__parent__kind")
+        .annotate(**per_month)
+        .order_by("category__parent__code")
     )
-    series: dict[str, list[int]] = {}
-    names: dict[str, tuple[str, str]] = {}
-    for row in grouped:
-        code = row["category__parent__code"]
-        names[code] = (row["category__parent__name"], row["category__parent__kind"])
-        counts = series.setdefault(code, [0] * len(months))
-        month = row["month"]
-        month = timezone.localtime(month, SHANGHAI) if isinstance(month, datetime.datetime) else month
-        index = position.get(datetime.date(month.year, month.month, 1))
-        if index is not None:
-            counts[index] += row["n"]
     # Two big classes may share a name (市容环境 is a 部件 class and an 事件 class): say which, whether or
     # not both have cases, so that a class keeps its label from one period to the next.
     big_classes = list(Category.objects.filter(parent__isnull=True).values_list("name", flat=True))
     result = []
-    for code, counts in series.items():
-        name, kind = names[code]
+    for row in grouped:
+        name = row["category__parent__name"]
         if big_classes.count(name) > 1:
-            name = f"{name}（{CategoryKind(kind).label}）"
-        result.append((name, counts))
+            name = f"{name}（{CategoryKind(row['category__parent__kind']).label}）"
+        result.append((name, [row[key] for key in per_month]))
     return result
 
 
@@ -409,89 +421,57 @@ def returns_by_unit(cases: QuerySet) -> list[tuple[str, int]]:
 
 def top_places(user, cases: QuerySet) -> tuple[list[PlaceRow], list[PlaceRow]]:
     """The estates and the building groups with the most cases (repeated complaints show a lasting
-    problem): two grouped queries on ids, then one query each for the ten names."""
-    estates = list(
+    problem): one scan grouped by (estate, building group), summed per estate in Python; then one query
+    each for the ten names."""
+    per_estate: dict[int, int] = {}
+    per_group: dict[int, int] = {}
+    grouped = (
         cases.filter(estate__isnull=False)
-        .values("estate_id")
+        .values_list("estate_id", "building_group_id")
         .annotate(n=Count("id"))
-        .order_by("-n", "estate_id")[:TOP]
+        .order_by()
     )
-    groups = list(
-        cases.filter(building_group__isnull=False)
-        .values("building_group_id")
-        .annotate(n=Count("id"))
-        .order_by("-n", "building_group_id")[:TOP]
-    )
+    for estate_id, group_id, n in grouped:
+        per_estate[estate_id] = per_estate.get(estate_id, 0) + n
+        if group_id is not None:
+            per_group[group_id] = n
+    estates = sorted(per_estate.items(), key=lambda item: (-item[1], item[0]))[:TOP]
+    groups = sorted(per_group.items(), key=lambda item: (-item[1], item[0]))[:TOP]
     estate_objects = (
-        Estate.objects.restrict(user, "view")
-        .select_related("unit")
-        .in_bulk([row["estate_id"] for row in estates])
+        Estate.objects.restrict(user, "view").select_related("unit").in_bulk([pk for pk, _n in estates])
     )
     group_objects = (
         BuildingGroup.objects.restrict(user, "view")
         .select_related("unit", "building__estate")
-        .in_bulk([row["building_group_id"] for row in groups])
+        .in_bulk([pk for pk, _n in groups])
     )
     estate_rows = []
-    for row in estates:
-        estate = estate_objects.get(row["estate_id"])
+    for pk, n in estates:
+        estate = estate_objects.get(pk)
         estate_rows.append(
             PlaceRow(
-                estate.name if estate else f"#{row['estate_id']}",
+                estate.name if estate else f"#{pk}",
                 estate.unit.name if estate else "",
-                row["n"],
+                n,
                 estate.get_absolute_url() if estate else "",
             )
         )
     group_rows = []
-    for row in groups:
-        group = group_objects.get(row["building_group_id"])
-        label = (
-            f"{group.building.estate.name} {group.building.number} {group.name}"
-            if group
-            else f"#{row['building_group_id']}"
-        )
+    for pk, n in groups:
+        group = group_objects.get(pk)
+        label = f"{group.building.estate.name} {group.building.number} {group.name}" if group else f"#{pk}"
         group_rows.append(
-            PlaceRow(
-                label, group.unit.name if group else "", row["n"], group.get_absolute_url() if group else ""
-            )
+            PlaceRow(label, group.unit.name if group else "", n, group.get_absolute_url() if group else "")
         )
     return estate_rows, group_rows
 
 
-def department_ranking(cases: QuerySet) -> list[DepartmentRow]:
-    """Cases sent to each department and its on-time closure, best first (ties: more cases first)."""
-    closed = Q(stage=Stage.CLOSED)
-    grouped = (
-        cases.filter(assignee__kind=UnitKind.DEPARTMENT)
-        .values("assignee_id", "assignee__name", "assignee__code")
-        .annotate(
-            cases=Count("id"),
-            closed=Count("id", filter=closed),
-            on_time=Count("id", filter=closed & Q(handled_late=False)),
-        )
-    )
-    rows = [
-        DepartmentRow(
-            row["assignee_id"],
-            row["assignee__name"],
-            row["assignee__code"],
-            row["cases"],
-            Rate(row["on_time"], row["closed"]),
-        )
-        for row in grouped
-    ]
-    rows.sort(
-        key=lambda row: (-(row.on_time.value if row.on_time.value is not None else -1), -row.cases, row.code)
-    )
-    return rows
-
-
 def dashboard(user, unit: Unit, period: Period) -> Dashboard:
-    """Everything the dashboard shows, in nine queries whatever the number of cases."""
+    """Everything the dashboard shows: five scans of the cases (and one of the returns), whatever their
+    number, plus a few small queries for names."""
     cases = case_scope(user, unit)
     reported = in_period(cases, period)
-    rows = unit_rows(user, unit, reported)
+    rows, departments = unit_and_department_rows(user, unit, reported)
     total = sum(rows, UnitRow(unit.path, unit.name, unit.code))
     status = current_status(cases)
     estates, groups = top_places(user, reported)
@@ -505,7 +485,7 @@ def dashboard(user, unit: Unit, period: Period) -> Dashboard:
         returns_by_unit=returns_by_unit(reported),
         estates=estates,
         groups=groups,
-        departments=department_ranking(reported),
+        departments=departments,
         **status,
     )
 

@@ -36,7 +36,7 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def snapshot(instance: models.Model) -> dict[str, Any]:
+def snapshot(instance: models.Model, m2m: dict[str, Iterable] | None = None) -> dict[str, Any]:
     """The record's concrete fields as JSON, many-to-many fields as sorted primary keys. Fields a model
     lists in `audit_exclude` (ciphertexts and blind indexes of personal data, whose masked forms are
     fields of their own) never reach the trail."""
@@ -49,8 +49,11 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
             continue
         data[field.name] = _json_value(field.value_from_object(instance))
     if instance.pk:
+        # Many-to-many values the caller already holds (an import's row) save a query per record.
+        known = m2m or {}
         for field in instance._meta.many_to_many:
-            data[field.name] = sorted(obj.pk for obj in getattr(instance, field.name).all())
+            values = known[field.name] if field.name in known else getattr(instance, field.name).all()
+            data[field.name] = sorted(getattr(obj, "pk", obj) for obj in values)
     return data
 
 

@@ -387,12 +387,10 @@ class Resident(RegistryRecord):
             self.unit_id = self.building_group.unit_id
 
     def clean(self):
+        # The document number's uniqueness is the constraint below, checked with the area named by the
+        # services (one resident) and by the import (a whole batch at once, through the blind index).
         _require_kind(self.unit if self.unit_id else None, (UnitKind.NEIGHBORHOOD,), "unit",
                       _("居民必须登记在一个居民区。"))
-        if self.id_index:
-            other = Resident.objects.filter(id_index=self.id_index).exclude(pk=self.pk).select_related("unit").first()
-            if other is not None:
-                raise ValidationError({"id_number": _("该证件号码已登记（%(area)s）。") % {"area": other.unit.name}})
 
     @property
     def age(self) -> int | None:

@@ -29,6 +29,7 @@ from .tables import ResidentTable, ResidentTagTable
 
 class ResidentList(ScopedListView):
     model = Resident
+    template_name = "registry/resident_list.html"
     filterset_class = ResidentFilter
     table_class = ResidentTable
     select_related = ("unit", "building_group")
@@ -43,6 +44,11 @@ class ResidentList(ScopedListView):
             data["status"] = ResidentStatus.LIVING
         kwargs["data"] = data
         return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_reveal_export"] = self.can("reveal")
+        return context
 
 
 class ResidentDetail(ScopedDetailView):

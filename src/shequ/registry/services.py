@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from shequ.core import crypto
@@ -208,6 +209,15 @@ def update_resident_tag(*, actor, tag: ResidentTag, changes: dict[str, Any], exp
     return update_record(actor=actor, instance=tag, changes=changes, expected_version=expected_version, reason=reason)
 
 
+def check_document_free(id_index: str, resident_pk: int | None = None) -> None:
+    """A document number is registered once in the district; say where it is when it is taken."""
+    if not id_index:
+        return
+    other = Resident.objects.filter(id_index=id_index).exclude(pk=resident_pk).select_related("unit").first()
+    if other is not None:
+        raise ValidationError({"id_number": _("该证件号码已登记（%(area)s）。") % {"area": other.unit.name}})
+
+
 @transaction.atomic
 def create_resident(
     *, actor, id_number: str = "", phone: str = "", tags=(), is_head: bool = False, reason: str = "",
@@ -215,6 +225,7 @@ def create_resident(
 ) -> Resident:
     document_type = fields.get("document_type") or DocumentType.RESIDENT_ID
     fields = {**fields, **personal_fields(document_type=document_type, id_number=id_number, phone=phone)}
+    check_document_free(fields.get("id_index", ""))
     resident = create_record(actor=actor, model=Resident, fields=fields, m2m={"tags": tags}, reason=reason)
     place_in_household(resident=resident, is_head=is_head)
     return resident
@@ -223,20 +234,42 @@ def create_resident(
 def place_in_household(*, resident: Resident, is_head: bool = False) -> None:
     """Residents at the same building group and room form one household (户); the head is marked on
     it. Part of the resident's own write, whose audit entry records the household."""
-    if not resident.building_group_id:
+    place_in_households([resident])
+    if is_head and resident.household_id:
+        Household.objects.filter(pk=resident.household_id).update(head=resident)
+
+
+def place_in_households(residents: list[Resident], *, save: bool = True) -> None:
+    """The bulk form (imports): one query for the households that exist, one insert for the new ones,
+    one update for the residents (none with save=False, for residents about to be inserted in bulk:
+    call `head_new_households` after inserting them). A new household is headed by its first resident."""
+    pending = [r for r in residents if r.building_group_id]
+    if not pending:
         return
-    household, _created = Household.objects.get_or_create(
-        building_group_id=resident.building_group_id, room=resident.room,
-        defaults={"unit_id": resident.unit_id},
-    )
-    updates = {}
-    if resident.household_id != household.pk:
-        updates["household"] = household
-    if updates:
-        Resident.objects.filter(pk=resident.pk).update(household=household)
-        resident.household = household
-    if is_head or household.head_id is None:
-        Household.objects.filter(pk=household.pk).update(head=resident)
+    keys = {(r.building_group_id, r.room) for r in pending}
+    found = {(h.building_group_id, h.room): h for h in Household.objects.filter(
+        building_group_id__in={group for group, _room in keys}) if (h.building_group_id, h.room) in keys}
+    new = {}
+    for resident in pending:
+        key = (resident.building_group_id, resident.room)
+        if key not in found and key not in new:
+            new[key] = Household(building_group_id=key[0], room=key[1], unit_id=resident.unit_id)
+    Household.objects.bulk_create(new.values())
+    found.update(new)
+    moved = [r for r in pending if r.household_id != found[(r.building_group_id, r.room)].pk]
+    for resident in moved:
+        resident.household_id = found[(resident.building_group_id, resident.room)].pk
+    if save:
+        for resident in moved:
+            Resident.objects.filter(pk=resident.pk).update(household_id=resident.household_id)
+        head_new_households([h.pk for h in found.values() if h.head_id is None])
+
+
+def head_new_households(household_ids: list[int]) -> None:
+    """Households without a head get their first resident as head: one statement for them all."""
+    if household_ids:
+        first = Resident.objects.filter(household=OuterRef("pk")).order_by("pk").values("pk")[:1]
+        Household.objects.filter(pk__in=household_ids, head__isnull=True).update(head=Subquery(first))
 
 
 def update_resident(
@@ -248,6 +281,7 @@ def update_resident(
     if id_number is None and document_type != resident.document_type:
         raise ValidationError({"id_number": _("更改证件类型时请重新填写证件号码。")})
     changes = {**changes, **personal_fields(document_type=document_type, id_number=id_number, phone=phone)}
+    check_document_free(changes.get("id_index", ""), resident.pk)
     m2m = {"tags": tags} if tags is not None else None
     with transaction.atomic():
         resident = update_record(actor=actor, instance=resident, changes=changes, m2m=m2m,

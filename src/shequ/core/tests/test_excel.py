@@ -215,10 +215,12 @@ def test_an_empty_sheet_is_refused(world, client):
 # Streaming ----------------------------------------------------------------------------------------
 
 
-def test_the_reader_streams_the_file_instead_of_loading_it(tmp_path):
-    """openpyxl's read-only mode parses the sheet as it is iterated. Reading a 50,000-row file must
-    need a fraction of the sheet's unpacked size; loading it as cells takes about nine times that size.
-    What remains is openpyxl's: it keeps one emptied XML element per row read (under 100 bytes)."""
+def test_the_reader_streams_the_file_instead_of_loading_it(tmp_path, monkeypatch):
+    """Files above CALAMINE_MAX_BYTES are streamed: openpyxl's read-only mode parses the sheet as it is
+    iterated. Reading a 50,000-row file (made to count as big here) must need a fraction of the sheet's
+    unpacked size; loading it as cells takes about nine times that size. What remains is openpyxl's: it
+    keeps one emptied XML element per row read (under 100 bytes)."""
+    monkeypatch.setattr(excel, "CALAMINE_MAX_BYTES", 0)
     path = tmp_path / "big.xlsx"
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("data")
@@ -244,7 +246,27 @@ def test_the_reader_streams_the_file_instead_of_loading_it(tmp_path):
     assert peak < 100 * count + 1_000_000, f"peak {peak} bytes: more than 100 bytes a row"
 
 
-def test_imports_open_the_workbook_in_read_only_mode(world, client):
+def test_small_files_are_read_with_calamine_and_give_the_same_rows(tmp_path, monkeypatch):
+    rows = [["新安居委会", f"小区{i}", "普通商品房", None, 2001, 1, 12.5] for i in range(20)]
+    buffer = xlsx(ESTATE_HEADER, rows)
+    path = tmp_path / "small.xlsx"
+    path.write_bytes(buffer.getvalue())
+    with mock.patch("shequ.core.excel.load_workbook", wraps=excel.load_workbook) as spy:
+        with excel.open_rows(path) as (_declared, fast):
+            fast_rows = list(fast)
+    assert not spy.called  # calamine, not openpyxl
+    monkeypatch.setattr(excel, "CALAMINE_MAX_BYTES", 0)
+    with excel.open_rows(path) as (_declared, streamed):
+        streamed_rows = list(streamed)
+    assert len(fast_rows) == len(streamed_rows) == 21
+    # Calamine gives numbers as floats; the column parsers read 2001.0 and 2001 alike.
+    assert [tuple(v for v in row if v is not None) for row in fast_rows[1:]] == [
+        tuple(float(v) if isinstance(v, int) else v for v in row if v is not None) for row in streamed_rows[1:]
+    ]
+
+
+def test_big_imports_open_the_workbook_in_read_only_mode(world, client, monkeypatch):
+    monkeypatch.setattr(excel, "CALAMINE_MAX_BYTES", 0)
     client.force_login(world.user("jiangning"))
     with mock.patch("shequ.core.excel.load_workbook", wraps=excel.load_workbook) as spy:
         upload(
