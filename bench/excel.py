@@ -400,46 +400,50 @@ def stored_rows(path: Path, *, ids_from: int | None = None):
         for name in ("residence_type", "status", "document_type")
     }
     now = timezone.now()
-    with excel.open_rows(path) as (_declared, rows):
-        header = [excel.cell_text(cell) for cell in next(rows)]
-        assert header == [c.header for c in register.columns], header
-        for offset, cells in enumerate(rows):
-            cell = dict(zip(header, cells, strict=False)).get
-            group = groups[(cell("居民区"), cell("小区名称"), cell("楼号"), cell("楼组"))]
-            document = labels["document_type"][cell("证件类型")]
-            personal = services.personal_fields(
-                document_type=document, id_number=cell("证件号码"), phone=excel.cell_text(cell("电话"))
-            )
-            values = (
-                group.unit_id,
-                1,
-                now,
-                now,
-                cell("姓名"),
-                personal["gender"],
-                personal["birth_date"],
-                document,
-                personal["id_cipher"],
-                personal["id_index"],
-                personal["id_masked"],
-                personal["phone_cipher"],
-                personal["phone_index"],
-                personal["phone_masked"],
-                None,
-                group.pk,
-                excel.cell_text(cell("室号")),
-                labels["residence_type"][cell("人口类型")],
-                cell("人户分离") == "是",
-                labels["status"][cell("状态")],
-                excel.parse_date(cell("入住日期")),
-                None,
-                cell("备注") or "",
-            )
-            links = [tags[name] for name in excel.cell_text(cell("标签")).split("、") if name]
-            if ids_from is not None:
-                yield (ids_from + offset, *values), links
-            else:
-                yield values, links
+
+    def produce():  # no query from here on: the caller may be copying on the same connection
+        with excel.open_rows(path) as (_declared, rows):
+            header = [excel.cell_text(cell) for cell in next(rows)]
+            assert header == [c.header for c in register.columns], header
+            for offset, cells in enumerate(rows):
+                cell = dict(zip(header, cells, strict=False)).get
+                group = groups[(cell("居民区"), cell("小区名称"), cell("楼号"), cell("楼组"))]
+                document = labels["document_type"][cell("证件类型")]
+                personal = services.personal_fields(
+                    document_type=document, id_number=cell("证件号码"), phone=excel.cell_text(cell("电话"))
+                )
+                values = (
+                    group.unit_id,
+                    1,
+                    now,
+                    now,
+                    cell("姓名"),
+                    personal["gender"],
+                    personal["birth_date"],
+                    document,
+                    personal["id_cipher"],
+                    personal["id_index"],
+                    personal["id_masked"],
+                    personal["phone_cipher"],
+                    personal["phone_index"],
+                    personal["phone_masked"],
+                    None,
+                    group.pk,
+                    excel.cell_text(cell("室号")),
+                    labels["residence_type"][cell("人口类型")],
+                    cell("人户分离") == "是",
+                    labels["status"][cell("状态")],
+                    excel.parse_date(cell("入住日期")),
+                    None,
+                    cell("备注") or "",
+                )
+                links = [tags[name] for name in excel.cell_text(cell("标签")).split("、") if name]
+                if ids_from is not None:
+                    yield (ids_from + offset, *values), links
+                else:
+                    yield values, links
+
+    return produce()
 
 
 def phase_floor(options: dict) -> dict:

@@ -45,11 +45,20 @@ def navigation(request):
     groups = []
     for area, entries in NAVIGATION:
         items = [
-            {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))}
+            {"label": label, "url": reverse(name), "active": False}
             for label, name, labels in entries
             if any(user.can(model_label, "view") or (name == "case-add" and user.can(model_label, "add"))
                    for model_label in labels)
         ]
+        groups.append({"label": area, "items": items})
+    # The entry whose address is the longest prefix of the page's is the current one (案件 /cases/ is not
+    # current on 数据看板 /cases/dashboard/).
+    matches = [item for group in groups for item in group["items"] if request.path.startswith(item["url"])]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
+    shown = []
+    for group in groups:
+        items = group["items"]
         if items:
-            groups.append({"label": area, "items": items, "active": any(item["active"] for item in items)})
-    return {"nav_groups": groups}
+            shown.append({"label": group["label"], "items": items, "active": any(item["active"] for item in items)})
+    return {"nav_groups": shown}

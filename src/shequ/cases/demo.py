@@ -413,6 +413,9 @@ def _simulate(
         "stage_deadline": _hours(at, rule.register_hours if rule else 2),
         "reported_at": at,
         "public_token": secrets.token_urlsafe(24),
+        # A 12345 work order carries the hotline's own number: the date and a number of the day (unique,
+        # since imports match on it: the last digits of the case's own sequence).
+        "external_code": f"{at:%Y%m%d}{code[-5:]}" if source == Source.HOTLINE else "",
         **_reporter(rng, source),
     }
     line = _Timeline(now, fields)

@@ -17,19 +17,26 @@ def _units(kinds):
     return queryset
 
 
+def _assignees(request):
+    """Departments, and the streets and areas the user can see: what a case of theirs can be sent to."""
+    if request is None:
+        return Unit.objects.none()
+    visible = Unit.objects.restrict(request.user, "view").exclude(kind=UnitKind.DISTRICT).values("pk")
+    return Unit.objects.filter(Q(kind=UnitKind.DEPARTMENT) | Q(pk__in=visible)).order_by("kind", "path")
+
+
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("编号或描述"), method="search")
     stage = django_filters.ChoiceFilter(label=_("环节"), choices=Stage.choices)
     category = django_filters.ModelChoiceFilter(
         label=_("类别"), to_field_name="code", method="by_category",
-        queryset=Category.objects.filter(is_active=True).order_by("code"),
+        queryset=Category.objects.filter(is_active=True).select_related("parent").order_by("code"),
     )
     source = django_filters.ChoiceFilter(label=_("来源"), choices=Source.choices)
     urgency = django_filters.ChoiceFilter(label=_("紧急程度"), choices=Urgency.choices)
     street = django_filters.ModelChoiceFilter(label=_("街道/镇"), queryset=_units(STREET_KINDS), to_field_name="code",
                                               method="by_street")
-    assignee = django_filters.ModelChoiceFilter(label=_("承办单位"), queryset=Unit.objects.exclude(
-        kind=UnitKind.DISTRICT).order_by("path"), to_field_name="code")
+    assignee = django_filters.ModelChoiceFilter(label=_("承办单位"), queryset=_assignees, to_field_name="code")
     overdue = django_filters.BooleanFilter(label=_("超时"))
     since = django_filters.DateFilter(label=_("受理起"), field_name="reported_at", lookup_expr="date__gte")
     until = django_filters.DateFilter(label=_("受理止"), field_name="reported_at", lookup_expr="date__lte")

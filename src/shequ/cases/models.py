@@ -128,6 +128,8 @@ class Case(models.Model):
     """One reported problem, from intake to verified closure and the reporter's rating (T6.1)."""
 
     code = models.CharField(_("案件编号"), max_length=20, unique=True, editable=False)
+    # The number another system gave the same matter (a 12345 hotline work order): imports match on it.
+    external_code = models.CharField(_("外部工单号"), max_length=40, blank=True, db_index=True)
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
     category = models.ForeignKey(Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="cases")
     description = models.TextField(_("问题描述"))

@@ -158,44 +158,61 @@ def _reporter_fields(name: str, phone: str) -> dict[str, str]:
     return fields
 
 
-@transaction.atomic
-def report_case(
-    *, actor, source: str, category: Category, description: str, unit: Unit, estate=None, building_group=None,
+def new_case(
+    *, source: str, category: Category, description: str, unit: Unit, estate=None, building_group=None,
     grid=None, address: str = "", latitude=None, longitude=None, reporter_name: str = "", reporter_phone: str = "",
-    urgency: str = "normal", attachments=(), open311_client: Open311Client | None = None,
-    attributes: dict | None = None, now: datetime.datetime | None = None,
+    urgency: str = "normal", open311_client: Open311Client | None = None, attributes: dict | None = None,
+    external_code: str = "", now: datetime.datetime | None = None,
 ) -> Case:
-    """受理: a report becomes a case at its place, owned for registration by the place's street."""
+    """An unsaved case at 受理 with its place, rule and registration limit; its code is given when it is
+    saved (`open_case`). Bad input raises ValidationError with the field named."""
     now = now or timezone.now()
     if not (description or "").strip():
         raise ValidationError({"description": _("请描述问题。")})
     if category.parent_id is None or not category.is_active:
         raise ValidationError({"category": _("请选择一个启用的小类。")})
-    for upload in attachments or ():
-        _check_upload(upload)
     if building_group is not None:
         estate = building_group.building.estate
         unit = building_group.unit
     elif estate is not None:
         unit = estate.unit
-    street = _street_of(unit)
     rule = matching_rule(category, unit, estate.housing_type if estate else "")
     case = Case(
-        code=next_code(f"JA{now.year}-"), source=source, category=category, description=description.strip(),
-        urgency=urgency, unit=unit, estate=estate, building_group=building_group, grid=grid, address=address,
-        latitude=latitude, longitude=longitude, dispatcher=street, rule=rule, stage=Stage.REPORTED,
-        reported_at=now, public_token=secrets.token_urlsafe(24), open311_client=open311_client,
-        attributes=attributes or {}, **_reporter_fields(reporter_name, reporter_phone),
+        source=source, category=category, description=description.strip(), urgency=urgency, unit=unit,
+        estate=estate, building_group=building_group, grid=grid, address=address, latitude=latitude,
+        longitude=longitude, dispatcher=_street_of(unit), rule=rule, stage=Stage.REPORTED, reported_at=now,
+        public_token=secrets.token_urlsafe(24), open311_client=open311_client, attributes=attributes or {},
+        external_code=external_code, **_reporter_fields(reporter_name, reporter_phone),
     )
     _set_stage_limit(case, workdays.add_working_hours(now, rule.register_hours if rule else DEFAULT_REGISTER_HOURS),
                      now)
-    case.full_clean()
+    return case
+
+
+def open_case(*, actor, case: Case, attachments=()) -> CaseEvent:
+    """Save a new case under its code and start its timeline (the caller audits it)."""
+    case.code = next_code(f"JA{case.reported_at.year}-")
     case.save()
+    event = CaseEvent.objects.create(case=case, action=Action.REPORT, stage_to=Stage.REPORTED, actor=actor,
+                                     actor_name=_actor_name(actor, case), note=Source(case.source).label,
+                                     created_at=case.reported_at)
+    _attach(case, event, attachments)
+    return event
+
+
+@transaction.atomic
+def report_case(*, actor, attachments=(), **fields: Any) -> Case:
+    """受理: a report becomes a case at its place, owned for registration by the place's street."""
+    for upload in attachments or ():
+        _check_upload(upload)
+    case = new_case(**fields)
+    # The related records were given as objects (found through restricted querysets or lookups) and the
+    # code comes from a locked sequence: validating them again would cost a query each.
+    case.full_clean(exclude=["code", "unit", "category", "estate", "building_group", "grid", "dispatcher", "rule",
+                             "open311_client", "public_token"], validate_unique=False, validate_constraints=False)
+    open_case(actor=actor, case=case, attachments=attachments)
     if actor is not None and not Case.objects.restrict(actor, "add").filter(pk=case.pk).exists():
         raise PermissionDenied(_("无权在该地点登记案件。"))
-    event = CaseEvent.objects.create(case=case, action=Action.REPORT, stage_to=Stage.REPORTED, actor=actor,
-                                     actor_name=_actor_name(actor, case), note=Source(source).label, created_at=now)
-    _attach(case, event, attachments)
     record_audit(actor=actor, action=AuditAction.CREATE, instance=case, before=None, after=snapshot(case),
                  actor_name=_actor_name(actor, case))
     return case

@@ -62,7 +62,7 @@ from python_calamine import CalamineWorkbook
 from .audit import snapshot
 from .middleware import current_request_id, set_request_id
 from .models import AuditAction, AuditEntry, ImportJob, ImportStatus
-from .scoping import grant_label
+from .scoping import grant_label, user_may
 
 logger = logging.getLogger(__name__)
 
@@ -651,8 +651,9 @@ def register_for(model: type[models.Model], label: str) -> Register | None:
 
 
 def check_access(register_: Register, user, action: str) -> None:
-    """Import and templates need 'add' on the register, export 'view'; otherwise PermissionDenied."""
-    if not user.can(register_.label, action):
+    """Import and templates need 'add' on the register, export 'view' (under the model's own label or
+    one of its extra labels: a department exports the cases sent to it); otherwise PermissionDenied."""
+    if not user_may(user, register_.model, action, register_.scope_label):
         raise PermissionDenied(
             _("您的岗位无权导入%(title)s。") % {"title": register_.title}
             if action == "add"
@@ -1111,7 +1112,8 @@ class ImportRun:
                     row.m2m[column.field] = value
                 else:
                     row.fields[column.field] = self._field_value(column.field, value)
-        self.register.prepare([row for row in rows if not row.errors])
+        # Every row, even one with a problem already: the report should list all of a row's problems.
+        self.register.prepare(rows)
         keyed = []
         for row in rows:
             if row.errors:

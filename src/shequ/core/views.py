@@ -229,8 +229,8 @@ def excel_buttons(view: ScopedListView) -> dict | None:
     export_url = reverse("excel-export", args=[register_.name])
     return {
         "register": register_,
-        "can_import": user.can(register_.label, "add"),
-        "can_export": user.can(register_.label, "view"),
+        "can_import": user_may(user, register_.model, "add", register_.scope_label),
+        "can_export": user_may(user, register_.model, "view", register_.scope_label),
         "import_url": reverse("excel-import", args=[register_.name]),
         "export_url": f"{export_url}?{query.urlencode()}" if query else export_url,
     }
@@ -323,7 +323,8 @@ class ExcelIndex(LoginRequiredMixin, TemplateView):
         rows = []
         for register_ in excel.registers():
             titles[register_.name] = register_.title
-            can_view, can_add = user.can(register_.label, "view"), user.can(register_.label, "add")
+            can_view = user_may(user, register_.model, "view", register_.scope_label)
+            can_add = user_may(user, register_.model, "add", register_.scope_label)
             if can_view or can_add:
                 rows.append({"register": register_, "can_export": can_view, "can_import": can_add})
         jobs = list(ImportJob.objects.restrict(user, "view").select_related("user")[:50])

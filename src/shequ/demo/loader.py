@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import datetime
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from stdnum.cn import ric
 
+from shequ.cases.demo import CASE_COUNTS, load_demo_cases
 from shequ.cases.seed import load_categories, load_rules
 from shequ.core import crypto
 from shequ.core.middleware import current_request_id
@@ -213,12 +214,14 @@ class LoadReport:
     grids: int = 0
     blocks: int = 0
     residents: int = 0
+    cases: list = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [
             f"单位 {self.units}，职能部门 {self.departments}，账号 {self.users}",
             f"小区 {self.estates}，楼栋 {self.buildings}，楼组 {self.groups}，网格 {self.grids}，街区 {self.blocks}",
             f"居民 {self.residents}",
+            *self.cases,
         ]
 
 
@@ -540,4 +543,5 @@ def load_demo(scale: str = "demo") -> LoadReport:
     load_grids_and_blocks(units, report)
     load_residents(SCALES[scale], report)
     load_rules(load_categories())
+    report.cases = load_demo_cases(CASE_COUNTS[scale]).lines()
     return report

@@ -58,6 +58,12 @@ def test_codes_are_unique_and_follow_the_sequence(loaded):
     assert services.next_code("JA2025-") == f"JA2025-{highest['JA2025-'] + 1:07d}"
 
 
+def test_hotline_cases_carry_unique_work_order_numbers(loaded):
+    numbers = list(Case.objects.filter(source="hotline").values_list("external_code", flat=True))
+    assert numbers and all(numbers) and len(set(numbers)) == len(numbers)
+    assert not Case.objects.exclude(source="hotline").exclude(external_code="").exists()
+
+
 def test_cases_span_the_year_before_the_fixed_day(loaded):
     first = Case.objects.order_by("reported_at").first().reported_at.date()
     last = Case.objects.order_by("-reported_at").first().reported_at.date()
