@@ -510,11 +510,12 @@ def phase_load_big(options: dict) -> dict:
     raw = connection.connection
     count = 0
     links: list[tuple[int, int]] = []
+    source = stored_rows(path, ids_from=first)  # its queries run now, before the COPY holds the connection
     if connection.vendor == "postgresql":
         raw.commit()
         with raw.cursor() as cursor, raw.transaction():
             with cursor.copy(f"COPY registry_resident ({columns}) FROM STDIN") as copy:
-                for values, tags in stored_rows(path, ids_from=first):
+                for values, tags in source:
                     copy.write_row(values)
                     links += [(values[0], tag) for tag in tags]
                     count += 1
@@ -534,7 +535,7 @@ def phase_load_big(options: dict) -> dict:
         cursor = raw.cursor()
         cursor.execute("BEGIN IMMEDIATE")
         batch = []
-        for values, tags in stored_rows(path, ids_from=first):
+        for values, tags in source:
             batch.append(values)
             links += [(values[0], tag) for tag in tags]
             count += 1

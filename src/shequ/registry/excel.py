@@ -4,6 +4,7 @@ its residential area (or street) by code or name, its estate by name within that
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from shequ.core import crypto, excel
@@ -166,6 +167,7 @@ TAGS = excel.Lookup(
     description=_("居民标签的名称或代码，如“党员”“独居老人”；多个用顿号“、”分隔"),
 )
 GROUP_COLUMNS = ("estate_name", "building_number", "group_name")
+PERSONAL_COLUMNS = ("id_cipher", "id_index", "id_masked", "phone_cipher", "phone_index", "phone_masked")
 
 
 @excel.register
@@ -186,7 +188,9 @@ class ResidentRegister(excel.Register):
     natural_key = ("id_index",)
     scope_column = "unit"
     select_related = ("unit", "building_group__building__estate")
-    prefetch_related = ("tags",)
+    # Tags as a plain list on each resident: a prefetch into the manager's cache builds a queryset per
+    # resident, a third of an export's database-side time (export_value reads the list).
+    prefetch_related = (Prefetch("tags", to_attr="tag_list"),)
     export_option_names = ("reveal", "reason")
     error_columns = {"id_index": "id_number", "id_cipher": "id_number", "id_masked": "id_number",
                      "phone_cipher": "phone", "phone_masked": "phone", "household": "group_name"}
@@ -303,8 +307,10 @@ class ResidentRegister(excel.Register):
     def validate(self, instance, row):
         # The batch checks stand for these per-row queries: related records came from lookups and the
         # relation query, the ID number's uniqueness from the blind-index query and the file's own keys.
-        instance.full_clean(exclude=["unit", "building_group", "household"], validate_unique=False,
-                            validate_constraints=False)
+        # The personal fields are personal_fields()'s output (ciphertext, HMAC, mask of a validated number):
+        # nothing in them for clean_fields to find.
+        instance.full_clean(exclude=["unit", "building_group", "household", *PERSONAL_COLUMNS],
+                            validate_unique=False, validate_constraints=False)
 
     def save_record(self, instance, *, row, actor, created):
         if created:
@@ -350,6 +356,9 @@ class ResidentRegister(excel.Register):
             )
 
     def export_value(self, column, obj, loaded, reveal):
+        if column.name == "tags":
+            tags = obj.tag_list if hasattr(obj, "tag_list") else obj.tags.all()
+            return "、".join(loaded[column.lookup].export(tag) for tag in tags)
         if column.name in ("id_number", "phone"):
             cipher, masked = (("id_cipher", "id_masked") if column.name == "id_number"
                               else ("phone_cipher", "phone_masked"))
