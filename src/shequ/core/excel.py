@@ -68,11 +68,7 @@ logger = logging.getLogger(__name__)
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ERRORS = 1000  # problems kept on a job; error_count has them all
-# Rows resolved with one query per lookup and relation, and written, between progress reports. Each batch
-# costs a fixed number of queries whatever its size (a relation's IN query returns about the same records
-# for 500 rows as for 2,000): 2,000 imports 100,000 residents a quarter faster than 500 (bench/excel.py),
-# for a few MB more per batch.
-BATCH_SIZE = 2000
+BATCH_SIZE = 500  # rows resolved with one query per lookup and written between progress reports
 EXPORT_CHUNK = 2000
 DATA_VALIDATION_RANGE = 1048576  # Excel's last row: drop-downs apply to every row a user may fill
 

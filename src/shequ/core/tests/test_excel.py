@@ -325,9 +325,10 @@ def test_the_job_page_polls_while_the_job_runs_and_stops_when_it_ends(world, cli
     assert "hx-trigger" not in partial and "确认导入" in partial
 
 
-def test_progress_is_written_to_huey_after_every_batch(world, client):
+def test_progress_is_written_to_huey_after_every_batch(world, client, monkeypatch):
     """While a job runs, its counts go to huey's key-value storage (visible outside the commit's long
     transaction); the job row gets them when the run ends."""
+    monkeypatch.setattr(excel, "BATCH_SIZE", 500)
     client.force_login(world.user("jiangning"))
     rows = [["新安居委会", f"进度{i:04d}", "普通商品房", None, None, 1, None] for i in range(1200)]
     with mock.patch.object(HUEY, "put", wraps=HUEY.put) as put:
