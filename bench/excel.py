@@ -640,7 +640,7 @@ def render(results: dict, args) -> str:
         f"低于 CALAMINE_MAX_BYTES（{results.get('calamine_mb', 0):.0f} MB），由 python-calamine 读取。"
         f"以街道科员 `{USERNAME}` 的身份运行 `ImportRun`（检查：write=False；导入：write=True，一个事务），"
         "导出用 `write_export`（打码），每一步在单独的进程中运行，峰值内存为该进程的 ru_maxrss"
-        "（含 Django 本身约一百 MB，括号内为开始计时前的值）。",
+        "（含 Django 本身约 80 MB，括号内为开始计时前的值）。",
         "",
         "| 数据库 | 步骤 | 行数 | 用时 s | 行/秒 | 峰值内存 MB | 门槛 | 结论 |",
         "|---|---|---:|---:|---:|---:|---|---|",
