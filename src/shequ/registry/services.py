@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from shequ.core import crypto
@@ -246,9 +246,16 @@ def place_in_households(residents: list[Resident], *, save: bool = True) -> None
     pending = [r for r in residents if r.building_group_id]
     if not pending:
         return
-    keys = {(r.building_group_id, r.room) for r in pending}
-    found = {(h.building_group_id, h.room): h for h in Household.objects.filter(
-        building_group_id__in={group for group, _room in keys}) if (h.building_group_id, h.room) in keys}
+    rooms_by_group: dict[int, set[str]] = {}
+    for resident in pending:
+        rooms_by_group.setdefault(resident.building_group_id, set()).add(resident.room)
+    # Only the households of these rooms: loading every household of the groups made a big import's cost
+    # grow with the square of its rows.
+    wanted = Q(pk__in=[])
+    for group, rooms in rooms_by_group.items():
+        wanted |= Q(building_group_id=group, room__in=rooms)
+    found = {(h.building_group_id, h.room): h for h in Household.objects.filter(wanted).only(
+        "pk", "building_group_id", "room", "head_id", "unit_id")}
     new = {}
     for resident in pending:
         key = (resident.building_group_id, resident.room)
