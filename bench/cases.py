@@ -98,9 +98,9 @@ def prepare(count: int) -> dict:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from shequ.cases.demo import load_demo_cases
     from shequ.cases.models import Case
     from shequ.cases.seed import load_categories, load_rules
+    from shequ.demo.cases import load_demo_cases
     from shequ.demo.loader import (
         SCALES,
         LoadReport,
@@ -632,9 +632,9 @@ def bench_sweep() -> list[tuple[str, float, object]]:
     from django.db import transaction
     from django.utils import timezone
 
-    from shequ.cases.demo import DEMO_TODAY
     from shequ.cases.services import sweep_deadlines
     from shequ.core.workdays import SHANGHAI
+    from shequ.demo.cases import DEMO_TODAY
 
     # The next working morning: the night's deadlines have passed, the morning's warnings are due.
     regular = datetime.datetime.combine(

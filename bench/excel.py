@@ -231,7 +231,7 @@ def id_numbers(count: int, start: datetime.date, taken: set[str], rng: random.Ra
 def resident_rows(count: int, start: datetime.date, note: str, seed: int):
     """The data rows of the input file, in the register's column order (see HEADERS)."""
     from shequ.core import crypto, excel
-    from shequ.demo.loader import _person
+    from shequ.demo.names import person
     from shequ.registry.models import Resident
 
     register = excel.get_register("residents")
@@ -256,7 +256,7 @@ def resident_rows(count: int, start: datetime.date, note: str, seed: int):
         yield [
             None,  # 居民编号: new residents
             area,
-            _person(rng),
+            person(rng),
             document,
             number,
             None,  # 性别, 出生日期: from the number

@@ -57,7 +57,7 @@ def snapshot(instance: models.Model, m2m: dict[str, Iterable] | None = None) -> 
     return data
 
 
-def record_audit(
+def audit_entry(
     *,
     actor,
     action: str,
@@ -66,9 +66,13 @@ def record_audit(
     after: dict | None,
     reason: str = "",
     actor_name: str = "",
+    unit_path: str = "",
+    request_id: str | None = None,
 ) -> AuditEntry:
-    """`actor_name` names a writer that is not a user (an Open311 client application, a job)."""
-    return AuditEntry.objects.create(
+    """An unsaved entry: `record_audit` saves one, bulk writers (imports) create many at once.
+    `actor_name` names a writer that is not a user (an Open311 client application, a job); `unit_path`
+    saves a query when the caller already knows it."""
+    return AuditEntry(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_name=getattr(actor, "username", "") or actor_name or _("系统"),
         action=action,
@@ -76,12 +80,37 @@ def record_audit(
         object_id=str(instance.pk),
         object_repr=str(instance)[:200],
         # Records outside the unit tree (accounts) are filed under the district.
-        unit_path=getattr(instance, "scope_path_value", lambda: "")() or f"/{settings.DISTRICT_CODE}/",
+        unit_path=unit_path
+        or getattr(instance, "scope_path_value", lambda: "")()
+        or f"/{settings.DISTRICT_CODE}/",
         before=before,
         after=after,
         reason=reason,
-        request_id=current_request_id(),
+        request_id=current_request_id() if request_id is None else request_id,
     )
+
+
+def record_audit(**kwargs: Any) -> AuditEntry:
+    """One audit entry for one write, saved (see `audit_entry` for the arguments)."""
+    entry = audit_entry(**kwargs)
+    entry.save()
+    return entry
+
+
+def record_bulk_load(model: type[models.Model], count: int, note: str) -> None:
+    """One entry per bulk load of synthetic or reference data (the loader acts as the system)."""
+    if count:
+        AuditEntry.objects.create(
+            actor=None,
+            actor_name=_("演示数据载入"),
+            action=AuditAction.LOAD,
+            content_type=ContentType.objects.get_for_model(model),
+            object_id="*",
+            object_repr=f"{model._meta.verbose_name} × {count}",
+            unit_path=f"/{settings.DISTRICT_CODE}/",
+            after={"count": count, "note": note},
+            request_id=current_request_id(),
+        )
 
 
 def check_in_scope(*, actor, instance: models.Model, action: str) -> None:

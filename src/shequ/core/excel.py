@@ -44,7 +44,6 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import DatabaseError, models, transaction
@@ -59,7 +58,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook
 
-from .audit import snapshot
+from .audit import audit_entry, snapshot
 from .middleware import current_request_id, set_request_id
 from .models import AuditAction, AuditEntry, ImportJob, ImportStatus
 from .scoping import grant_label, user_may
@@ -1250,20 +1249,15 @@ class ImportRun:
             paths.update(found)
         if not self.outcome.ok:
             raise _Rollback
-        content_type = ContentType.objects.get_for_model(model)
-        actor_name = getattr(self.user, "username", "") or _("系统")
         entries = [
-            AuditEntry(
-                actor=self.user if getattr(self.user, "pk", None) else None,
-                actor_name=actor_name,
+            audit_entry(
+                actor=self.user,
                 action=AuditAction.IMPORT,
-                content_type=content_type,
-                object_id=str(instance.pk),
-                object_repr=str(instance)[:200],
-                unit_path=paths.get(instance.pk) or f"/{settings.DISTRICT_CODE}/",
+                instance=instance,
                 before=before,
                 after=snapshot(instance, m2m=row.m2m),
                 reason=_("%(reason)s第 %(row)d 行") % {"reason": self.reason, "row": row.number},
+                unit_path=paths.get(instance.pk) or f"/{settings.DISTRICT_CODE}/",
                 request_id=self.request_id,
             )
             for row, instance, before in written

@@ -14,15 +14,12 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from stdnum.cn import ric
 
-from shequ.cases.demo import CASE_COUNTS, load_demo_cases
 from shequ.cases.seed import load_categories, load_rules
 from shequ.core import crypto
-from shequ.core.middleware import current_request_id
-from shequ.core.models import AuditAction, AuditEntry
+from shequ.core.audit import record_bulk_load
 from shequ.core.personal_data import mask_document, mask_phone
 from shequ.org.choices import UnitKind
 from shequ.org.models import Membership, Unit, User
@@ -39,6 +36,9 @@ from shequ.registry.models import (
     Resident,
     ResidentTag,
 )
+
+from .cases import CASE_COUNTS, load_demo_cases
+from .names import ROAD_NAMES, person
 
 DIVISIONS_CSV = Path(__file__).parent / "data" / "jingan-divisions.csv"
 DEMO_PASSWORD = "shequ-demo-2025"
@@ -162,38 +162,6 @@ FLOORS = {
     HousingType.OTHER: (3, 8),
 }
 NAME_STEMS = list("和平安康福寿兴华光明锦绣春晖永乐长宁延安新华昌平嘉禾瑞金祥和益民同心丰盛德")
-SURNAMES = list(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
-)
-GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英华平刚桂兰玉珍建国志红梅霞根宝")
-ROAD_NAMES = [
-    "江宁路",
-    "昌平路",
-    "新闸路",
-    "康定路",
-    "武定路",
-    "西康路",
-    "大田路",
-    "石门二路",
-    "南京西路",
-    "愚园路",
-    "常德路",
-    "万航渡路",
-    "共和新路",
-    "广中路",
-    "临汾路",
-    "场中路",
-    "彭江路",
-    "灵石路",
-    "延长路",
-    "大宁路",
-    "芷江西路",
-    "天目西路",
-    "宝山路",
-    "海宁路",
-    "恒丰路",
-    "永和路",
-]
 BLOCK_MEMBERS = [
     (BlockMemberKind.SHOP, ["便利店", "早餐店", "药房", "水果店", "理发店"]),
     (BlockMemberKind.OFFICE, ["商务楼", "大厦", "中心"]),
@@ -238,23 +206,6 @@ def _kind_for(row: dict[str, str]) -> str:
     return UnitKind.NEIGHBORHOOD
 
 
-def _audit_load(model, count: int, note: str) -> None:
-    """One audit entry per bulk load, naming what was written (the loader acts as the system)."""
-    if not count:
-        return
-    AuditEntry.objects.create(
-        actor=None,
-        actor_name="演示数据载入",
-        action=AuditAction.LOAD,
-        content_type=ContentType.objects.get_for_model(model),
-        object_id="*",
-        object_repr=f"{model._meta.verbose_name} × {count}",
-        unit_path="/310106/",
-        after={"count": count, "note": note},
-        request_id=current_request_id(),
-    )
-
-
 def load_units(report: LoadReport) -> dict[str, Unit]:
     existing = {unit.code: unit for unit in Unit.objects.all()}
     for row in read_divisions():  # the CSV lists parents before children
@@ -275,7 +226,7 @@ def load_units(report: LoadReport) -> dict[str, Unit]:
         unit.save()
         existing[code] = unit
         report.departments += 1
-    _audit_load(Unit, report.units + report.departments, "静安区统计用区划代码与区职能部门")
+    record_bulk_load(Unit, report.units + report.departments, "静安区统计用区划代码与区职能部门")
     return existing
 
 
@@ -291,11 +242,7 @@ def load_accounts(units: dict[str, Unit], report: LoadReport) -> None:
             report.users += 1
         unit = units.get(account.unit_code) or by_name[account.unit_code]
         Membership.objects.get_or_create(user=user, role=account.role, unit=unit)
-    _audit_load(User, report.users, "演示账号")
-
-
-def _person(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+    record_bulk_load(User, report.users, "演示账号")
 
 
 def load_places(units: dict[str, Unit], scale: Scale, report: LoadReport) -> None:
@@ -366,14 +313,14 @@ def load_places(units: dict[str, Unit], scale: Scale, report: LoadReport) -> Non
                     unit_id=building.unit_id,
                     name=f"{building.number}{number}楼组",
                     households=max(1, building.households // count),
-                    leader_name=_person(rng) if rng.random() < 0.92 else "",
+                    leader_name=person(rng) if rng.random() < 0.92 else "",
                 )
             )
     BuildingGroup.objects.bulk_create(groups, batch_size=2000)
     report.groups = len(groups)
-    _audit_load(Estate, report.estates, "合成小区")
-    _audit_load(Building, report.buildings, "合成楼栋")
-    _audit_load(BuildingGroup, report.groups, "合成楼组")
+    record_bulk_load(Estate, report.estates, "合成小区")
+    record_bulk_load(Building, report.buildings, "合成楼栋")
+    record_bulk_load(BuildingGroup, report.groups, "合成楼组")
 
 
 def load_grids_and_blocks(units: dict[str, Unit], report: LoadReport) -> None:
@@ -417,8 +364,8 @@ def load_grids_and_blocks(units: dict[str, Unit], report: LoadReport) -> None:
                     )
                 BlockMember.objects.bulk_create(members)
                 report.blocks += 1
-    _audit_load(Grid, report.grids, "合成网格")
-    _audit_load(Block, report.blocks, "合成街区")
+    record_bulk_load(Grid, report.grids, "合成网格")
+    record_bulk_load(Block, report.blocks, "合成街区")
 
 
 def _chunks(items: list, rng: random.Random, low: int, high: int) -> list[list]:
@@ -486,7 +433,7 @@ def load_residents(scale: Scale, report: LoadReport, today: datetime.date | None
             phone = f"1380013{rng.randint(0, 9999):04d}" if age >= 16 and rng.random() < 0.85 else ""
             room = f"{rng.randint(1, floors)}{rng.randint(1, 4):02d}"
             residents.append(Resident(
-                unit_id=group.unit_id, building_group=group, room=room, name=_person(rng),
+                unit_id=group.unit_id, building_group=group, room=room, name=person(rng),
                 gender="M" if male else "F", birth_date=birth, document_type="resident_id",
                 id_cipher=crypto.encrypt(number), id_index=index, id_masked=mask_document(number),
                 phone_cipher=crypto.encrypt(phone) if phone else "",
@@ -514,7 +461,7 @@ def load_residents(scale: Scale, report: LoadReport, today: datetime.date | None
             flush()
     flush()
     load_households()
-    _audit_load(Resident, report.residents, "合成居民（证件号码为合成号码，顺序码 900–999）")
+    record_bulk_load(Resident, report.residents, "合成居民（证件号码为合成号码，顺序码 900–999）")
 
 
 def load_households() -> None:

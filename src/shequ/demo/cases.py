@@ -23,22 +23,37 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
+from shequ.cases import services
+from shequ.cases.choices import (
+    Action,
+    CategoryKind,
+    Rating,
+    RatingChannel,
+    Source,
+    Stage,
+    SummonsStatus,
+    Urgency,
+)
+from shequ.cases.models import (
+    Case,
+    CaseEvent,
+    CaseSequence,
+    Category,
+    ResponsibilityRule,
+    Summons,
+    Supervision,
+)
 from shequ.core import crypto, workdays
-from shequ.core.middleware import current_request_id
-from shequ.core.models import AuditAction, AuditEntry
+from shequ.core.audit import record_bulk_load
 from shequ.core.personal_data import mask_phone
 from shequ.org.choices import STREET_KINDS, UnitKind
 from shequ.org.models import Membership, Unit, User
 from shequ.org.roles import Role
 from shequ.registry.models import BuildingGroup, Estate, Grid
 
-from . import services
-from .choices import Action, CategoryKind, Rating, RatingChannel, Source, Stage, SummonsStatus, Urgency
-from .models import Case, CaseEvent, CaseSequence, Category, ResponsibilityRule, Summons, Supervision
+from .names import ROAD_NAMES, SURNAMES
 
 # The sizes the demo loader asks for: `make demo`, and a Jing'an-sized year (DESIGN.md, Scale).
 CASE_COUNTS = {"demo": 8_000, "district": 300_000}
@@ -134,31 +149,6 @@ RETURN_REASONS = [
     "地址不在本单位管辖范围内。",
     "该事项已由其他部门立案处理。",
 ]
-ROADS = [
-    "江宁路",
-    "昌平路",
-    "新闸路",
-    "康定路",
-    "武定路",
-    "西康路",
-    "大田路",
-    "石门二路",
-    "南京西路",
-    "愚园路",
-    "常德路",
-    "万航渡路",
-    "共和新路",
-    "广中路",
-    "临汾路",
-    "场中路",
-    "彭江路",
-    "灵石路",
-    "延长路",
-    "大宁路",
-]
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁沈"
-)
 
 
 @dataclass
@@ -311,7 +301,7 @@ class _World:
             ]
             return _Place(self.units[unit_id], estate_id, None, housing, address, estate_name)
         area = self.areas[bisect.bisect(self.area_cum, rng.random() * self.area_cum[-1])]
-        road = f"{rng.choice(ROADS)}{rng.randint(1, 1500)}号"
+        road = f"{rng.choice(ROAD_NAMES)}{rng.randint(1, 1500)}号"
         return _Place(area, address=road, text=f"{road}附近")
 
     def category(self, source: str) -> Category:
@@ -638,22 +628,6 @@ def _finish(fields: dict, line: _Timeline, now: datetime.datetime) -> None:
     fields["warned"] = overdue or now >= started + (deadline - started) * 0.8
 
 
-def _audit(model, count: int, note: str) -> None:
-    """One audit entry per bulk load (the loader acts as the system), as the demo loader writes."""
-    if count:
-        AuditEntry.objects.create(
-            actor=None,
-            actor_name="演示数据载入",
-            action=AuditAction.LOAD,
-            content_type=ContentType.objects.get_for_model(model),
-            object_id="*",
-            object_repr=f"{model._meta.verbose_name} × {count}",
-            unit_path=f"/{settings.DISTRICT_CODE}/",
-            after={"count": count, "note": note},
-            request_id=current_request_id(),
-        )
-
-
 def _next_numbers(prefixes: set[str]) -> dict[str, int]:
     existing = dict(CaseSequence.objects.filter(prefix__in=prefixes).values_list("prefix", "last"))
     return {prefix: existing.get(prefix, 0) for prefix in prefixes}
@@ -727,9 +701,9 @@ def load_demo_cases(count: int, *, seed: int = SEED, today: datetime.date = DEMO
     _save_sequences(last)
     report.summonses, summon_events = _load_summonses(world, rng, issues, count, now)
     report.events += summon_events
-    _audit(Case, report.cases, f"合成案件（{today:%Y-%m-%d} 前12个月），含流转记录 {report.events} 条")
-    _audit(Supervision, report.supervisions, "合成督办")
-    _audit(Summons, report.summonses, "合成约请")
+    record_bulk_load(Case, report.cases, f"合成案件（{today:%Y-%m-%d} 前12个月），含流转记录 {report.events} 条")
+    record_bulk_load(Supervision, report.supervisions, "合成督办")
+    record_bulk_load(Summons, report.summonses, "合成约请")
     return report
 
 

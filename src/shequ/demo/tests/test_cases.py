@@ -9,10 +9,10 @@ from django.contrib.contenttypes.models import ContentType
 
 from shequ.cases import services
 from shequ.cases.choices import FINAL_STAGES, OPEN_STAGES, Action, Stage
-from shequ.cases.demo import load_demo_cases
 from shequ.cases.models import Case, CaseEvent, CaseSequence, Summons, Supervision
 from shequ.cases.seed import load_categories, load_rules
 from shequ.core.models import AuditAction, AuditEntry
+from shequ.demo.cases import load_demo_cases
 
 TODAY = datetime.date(2025, 6, 30)
 
