@@ -25,10 +25,6 @@ CATEGORIES = excel.Lookup(
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d")
 
 
-def already_masked(value):
-    return value or None
-
-
 def local_time(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else None
 
@@ -65,7 +61,8 @@ class CaseRegister(excel.Register):
         excel.Column("external_code", _("外部工单号"), required=True, example="12345-20260301-0001",
                      help=_("热线工单号；同一工单再次导入不会重复登记。")),
         excel.Column("code", _("案件编号"), importable=False),
-        excel.Column("reported", _("受理时间"), field=None, required=True, export=lambda c: local_time(c.reported_at),
+        excel.Column("reported", _("受理时间"), field=None, required=True, export="reported_at",
+                     export_format=local_time,
                      example="2026-03-01 09:30"),
         excel.Column("category", _("问题类别"), lookup=CATEGORIES, aliases=("类别", "案件类别"), example="暴露垃圾"),
         excel.Column("description", example="小区门口垃圾堆放未清运"),
@@ -74,15 +71,16 @@ class CaseRegister(excel.Register):
         excel.Column("urgency", example="normal"),
         # Exported as stored: the masked forms (the cases register never reveals reporters in a file).
         excel.Column("reporter_name", _("反映人"), field=None, sensitive=True, export="reporter_name_masked",
-                     mask=already_masked, example="王先生"),
+                     example="王先生"),
         excel.Column("reporter_phone", _("联系电话"), field=None, sensitive=True, export="reporter_phone_masked",
-                     mask=already_masked, example="13800138000"),
+                     example="13800138000"),
         excel.Column("stage", importable=False),
-        excel.Column("assignee", _("承办单位"), importable=False, export=lambda c: c.assignee.name if c.assignee else None),
+        excel.Column("assignee", _("承办单位"), importable=False, export="assignee.name"),
         excel.Column("deadline", _("本环节时限"), field=None, importable=False,
-                     export=lambda c: local_time(c.stage_deadline)),
+                     export="stage_deadline", export_format=local_time),
         excel.Column("overdue", importable=False),
-        excel.Column("closed", _("结案时间"), field=None, importable=False, export=lambda c: local_time(c.closed_at)),
+        excel.Column("closed", _("结案时间"), field=None, importable=False, export="closed_at",
+                     export_format=local_time),
         excel.Column("rating", importable=False),
     ]
 

@@ -22,16 +22,20 @@ at the bottom of this module.
         ]
 
 Files are read as a stream (openpyxl read-only mode, rows in batches), so a file of a million rows needs
-memory for one batch, the lookups and the natural keys seen so far, not for the file. Exports are written
-in write-only mode to a temporary file. Core knows nothing of the domain: lookups, relations and hooks
+memory for one batch, the lookups and the natural keys seen so far, not for the file. Exports read the
+columns' values with one query (no model instances) and are written in constant memory to a temporary
+file. Core knows nothing of the domain: lookups, relations and hooks
 (`landing_path`, `find_existing`, `build`, `save_record`, `can_reveal`) carry what a register needs."""
 
 from __future__ import annotations
 
 import datetime
 import decimal
+import functools
+import itertools
 import logging
 import re
+import shutil
 import tempfile
 import zipfile
 from collections import defaultdict
@@ -57,7 +61,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook
+from rustpy_xlsxwriter import FastExcel, Format
 
+from . import crypto
 from .audit import audit_entry, snapshot
 from .middleware import current_request_id, set_request_id
 from .models import AuditAction, AuditEntry, ImportJob, ImportStatus
@@ -232,10 +238,14 @@ class LoadedLookup:
         self.lookup = lookup
         self.index: dict[str, dict[str, list]] = {name: defaultdict(list) for name in lookup.fields}
         self.export_counts: dict[str, int] = defaultdict(int)
-        for obj in lookup.queryset():
+        self.by_pk: dict[Any, Any] = {}
+        self.queryset = lookup.queryset()
+        for obj in self.queryset:
             for name in lookup.fields:
                 self.index[name][cell_text(getattr(obj, name))].append(obj)
             self.export_counts[cell_text(getattr(obj, lookup.export_field))] += 1
+            self.by_pk[obj.pk] = obj
+        self.positions = {pk: position for position, pk in enumerate(self.by_pk)}
 
     def find(self, text: str):
         for name in self.lookup.fields:
@@ -257,6 +267,19 @@ class LoadedLookup:
         if self.export_counts.get(value, 0) == 1:
             return value
         return cell_text(getattr(obj, self.lookup.fields[0]))
+
+    def export_pk(self, pk: Any) -> str | None:
+        """`export` of the record with this primary key. A record the lookup does not offer for import
+        (an inactive case category) is still exported: loaded on first sight, by its code."""
+        if pk is None:
+            return None
+        if pk not in self.by_pk:
+            self.by_pk[pk] = self.queryset.model._base_manager.filter(pk=pk).first()
+        return self.export(self.by_pk[pk]) or None
+
+    def position(self, pk: Any) -> int:
+        """Where the record stands in the lookup's order (many-to-many cells list records in it)."""
+        return self.positions.get(pk, len(self.positions))
 
 
 @dataclass(frozen=True)
@@ -321,9 +344,11 @@ class Column:
     only helps to find a related record (the residential area of a building) says `field=None`.
     Header, required, kind and choices default from the model field. `lookup` finds a related record
     from the cell; `many` splits the cell on 、 , ; into several (a many-to-many field). `validators`
-    are Django validators run on the parsed value. `export` is an attribute path ("estate.name") or a
-    callable giving the exported value. A `sensitive` column is exported through `mask` unless the
-    register lets the user see it in full (`Register.can_reveal`); a masked value sent back unchanged
+    are Django validators run on the parsed value. `export` is the path of the exported value through
+    foreign keys ("estate.name"; the field by default), `export_format` a function of that value giving
+    the cell. A `sensitive` column is exported through `mask`, or its `export` path holds the masked form,
+    unless the register lets the user see it in full (`Register.can_reveal`): then `reveal`
+    is the path of the value's ciphertext, decrypted into the cell. A masked value sent back unchanged
     leaves the record as it is."""
 
     name: str
@@ -337,15 +362,18 @@ class Column:
     validators: tuple[Callable[[Any], None], ...] = ()
     example: Any = None
     help: str = ""
-    export: str | Callable[[Any], Any] | None = None
+    export: str | None = None
+    export_format: Callable[[Any], Any] | None = None
     sensitive: bool = False
     mask: Callable[[Any], str] | None = None
+    reveal: str | None = None
     aliases: tuple[str, ...] = ()
     width: int = 0
     importable: bool = True
 
     def bind(self, model: type[models.Model]) -> Column:
         """The column with its defaults taken from the model field."""
+        assert not self.sensitive or self.mask or self.export, f"{self.name}: a sensitive column exports masked"
         field_name = self.name if self.field == "" else self.field
         model_field = None
         if field_name:
@@ -442,7 +470,7 @@ class Register:
                     before anything is looked up ("无权在该居民区导入")
     error_columns   model field → column, for model validation errors on fields no column writes
     filterset_class the list page's filterset: an export writes exactly the rows the list shows
-    select_related / prefetch_related   for exports and for loading existing records
+    select_related  for loading existing records
     export_option_names GET parameters that are export options rather than filters (e.g. "reveal")
     """
 
@@ -457,7 +485,6 @@ class Register:
     error_columns: dict[str, str] = {}
     filterset_class: Any = None
     select_related: tuple[str, ...] = ()
-    prefetch_related: tuple[str, ...] = ()
     export_option_names: tuple[str, ...] = ()
 
     def __init__(self):
@@ -466,6 +493,8 @@ class Register:
             self.columns = [column.bind(self.model) for column in self.columns]
             self.title = str(self.title or self.model._meta.verbose_name_plural)
         self.by_name = {column.name: column for column in self.columns}
+        headers = [column.header for column in self.columns]
+        assert len(set(headers)) == len(headers), f"{self.name}: two columns share a header"
         errors = {column.field: column.name for column in self.columns if column.field}
         errors.update({relation.field: relation.column for relation in self.relations})
         errors.update(self.error_columns)
@@ -507,12 +536,7 @@ class Register:
         return self.model._default_manager.all()
 
     def export_queryset(self, user) -> models.QuerySet:
-        queryset = self.base_queryset().restrict(user, "view")
-        if self.select_related:
-            queryset = queryset.select_related(*self.select_related)
-        if self.prefetch_related:
-            queryset = queryset.prefetch_related(*self.prefetch_related)
-        return queryset
+        return self.base_queryset().restrict(user, "view")
 
     def fixed_fields(self) -> dict[str, Any]:
         """Fields every created record gets (a department's kind and parent), computed once per run."""
@@ -583,32 +607,6 @@ class Register:
 
     def before_export(self, *, user, options: dict[str, str], queryset: models.QuerySet) -> None:
         """Called before an export is written: a register with personal data records the access."""
-
-    def export_value(self, column: Column, obj: models.Model, loaded: dict, reveal: bool) -> Any:
-        if callable(column.export):
-            value = column.export(obj)
-        else:
-            value = obj
-            for part in (column.export or column.field or column.name).split("."):
-                value = getattr(value, part) if value is not None else None
-        if column.many:
-            items = list(value.all()) if hasattr(value, "all") else list(value or ())
-            if column.lookup:
-                return "、".join(loaded[column.lookup].export(item) for item in items)
-            return "、".join(cell_text(item) for item in items)
-        if column.lookup and isinstance(value, models.Model):
-            return loaded[column.lookup].export(value)
-        if column.sensitive and not reveal:
-            return column.mask(value) if column.mask else ("***" if value else "")
-        if column.choices and value not in (None, ""):
-            return dict(column.choices).get(value, value)
-        if column.kind == BOOLEAN and value is not None:
-            return _("是") if value else _("否")
-        if isinstance(value, models.Model):
-            return str(value)
-        if value == "":
-            return None
-        return value
 
 
 _registers: dict[str, Register] = {}
@@ -1617,43 +1615,182 @@ def filter_queryset(register_: Register, user, params, request=None) -> models.Q
     return filterset.qs
 
 
-def declare_dimension(sheet, *, rows: int, columns: int) -> None:
-    """Write-only sheets do not say how big they are; openpyxl's read-only reader then pre-scans the
-    whole sheet for the size before reading it (twice the time, and memory growing with the rows). An
-    export declares its size, so that exporting, editing and re-importing a big register streams. The
-    writer asks the sheet for `calculate_dimension` when it starts the file; a count slightly off (rows
-    added meanwhile) is harmless: the importer reads every row whatever the sheet declares."""
-    sheet.calculate_dimension = lambda: f"A1:{get_column_letter(max(columns, 1))}{max(rows, 1)}"
+def export_rows(register_: Register, queryset: models.QuerySet, *, reveal: bool) -> Iterator[list]:
+    """The exported cells of each record of `queryset`, in column order: one query for the columns'
+    values, joined in SQL, and per chunk one query for each many-to-many column; no model instances.
+    Building instances (five a resident, with its building group, building and estate) was most of an
+    export's time (docs/performance.md)."""
+    plan = ExportPlan(register_, reveal=reveal)
+    values = queryset.values_list(*plan.paths).prefetch_related(None)
+    iterator = values.iterator(chunk_size=EXPORT_CHUNK)
+    while chunk := list(itertools.islice(iterator, EXPORT_CHUNK)):
+        yield from plan.rows(chunk)
+
+
+class ExportPlan:
+    """How each column of a register is exported: the value path it reads (a model field, or a path
+    through foreign keys such as "building_group.building.estate.name") and what turns the stored value
+    into a cell (a lookup's name or code, a choice's label, 是/否, a mask, a decryption)."""
+
+    def __init__(self, register_: Register, *, reveal: bool):
+        self.model = register_.model
+        self.paths = ["pk"]
+        self.links: list[tuple[Any, str, str]] = []  # many-to-many: (through model, source, target)
+        self.cells: list[tuple[int, Callable[[Any], Any]]] = []  # (position in a record, convert)
+        loaded: dict[Lookup, LoadedLookup] = {}
+        many = []
+        for column in register_.columns:
+            lookup = loaded.setdefault(column.lookup, column.lookup.load()) if column.lookup else None
+            if column.many:
+                assert lookup is not None, f"{register_.name}.{column.name}: a many column needs a lookup"
+                # A record carries its many-to-many values after its paths' (see `rows`).
+                many.append((len(self.cells), self._joined(lookup)))
+                self.cells.append((0, _cell_value))
+                self.links.append(self._link(column.field))
+                continue
+            path = column.export or column.field or column.name
+            convert: Callable[[Any], Any] = _cell_value
+            if column.sensitive:
+                if reveal and column.reveal:
+                    path, convert = column.reveal, _decrypted
+                elif column.mask:
+                    convert = column.mask
+            elif lookup is not None:
+                convert = lookup.export_pk
+            elif column.choices:
+                convert = functools.partial(_label, dict(column.choices))
+            elif column.kind == BOOLEAN:
+                convert = _yes_no
+            if column.export_format:
+                convert = _compose(convert, column.export_format)
+            self.cells.append((len(self.paths), convert))
+            self.paths.append(path.replace(".", "__"))
+        for index, (cell, convert) in enumerate(many):
+            self.cells[cell] = (len(self.paths) + index, convert)
+
+    def _link(self, name: str) -> tuple[Any, str, str]:
+        """The through model of a many-to-many field and the names of its two foreign keys."""
+        field = self.model._meta.get_field(name)
+        through = field.remote_field.through
+        source = through._meta.get_field(field.m2m_field_name()).attname
+        target = through._meta.get_field(field.m2m_reverse_field_name()).attname
+        return through, source, target
+
+    @staticmethod
+    def _joined(lookup: LoadedLookup) -> Callable[[list], str | None]:
+        def join(pks: list) -> str | None:
+            return "、".join(lookup.export_pk(pk) for pk in sorted(pks, key=lookup.position)) or None
+
+        return join
+
+    def rows(self, chunk: list[tuple]) -> Iterator[list]:
+        pks = [record[0] for record in chunk]
+        links = []
+        for through, source, target in self.links:
+            found: dict[Any, list] = defaultdict(list)
+            for owner, related in through._default_manager.filter(**{f"{source}__in": pks}).values_list(
+                source, target
+            ):
+                found[owner].append(related)
+            links.append(found)
+        for record in chunk:
+            if links:
+                record = (*record, *(found.get(record[0], []) for found in links))
+            yield [convert(record[position]) for position, convert in self.cells]
+
+
+EXCEL_TEXT_LIMIT = 32767  # characters in one cell (Excel's specifications and limits)
+
+
+def _cell_value(value: Any) -> Any:
+    """A stored value as the writer takes it: empty text is an empty cell, times are local."""
+    if value == "" or value is None:
+        return None
+    if isinstance(value, str):
+        return value if len(value) <= EXCEL_TEXT_LIMIT else value[:EXCEL_TEXT_LIMIT]
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, datetime.datetime):
+        # As text, the way the import reads it back (a cell's own date format says nothing of time zones).
+        return (timezone.localtime(value) if timezone.is_aware(value) else value).strftime("%Y-%m-%d %H:%M")
+    return value
+
+
+def _label(labels: dict, value: Any) -> Any:
+    return labels.get(value, value) if value not in (None, "") else None
+
+
+def _compose(outer: Callable[[Any], Any], inner: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: outer(inner(value))
+
+
+def _yes_no(value: Any) -> str | None:
+    return None if value is None else (_("是") if value else _("否"))
+
+
+def _decrypted(token: str) -> str | None:
+    return crypto.decrypt(token) if token else None
+
+
+def write_sheet(fileobj: IO[bytes], *, title: str, columns: Sequence[Column], rows: Iterator[list]) -> int:
+    """Writes a header and rows to `fileobj` as an .xlsx in constant memory, whatever the number of rows,
+    and returns the number of rows. rust_xlsxwriter (through rustpy-xlsxwriter) writes about ten times as
+    fast as openpyxl's write-only mode (docs/performance.md); it takes each row as a dict by header."""
+    headers = [column.header for column in columns]
+    first = next(rows, None)
+    if first is None:
+        return _write_header_only(fileobj, title=title, columns=columns)
+    count = 0
+
+    def records() -> Iterator[dict]:
+        nonlocal count
+        for row in itertools.chain((first,), rows):
+            count += 1
+            yield dict(zip(headers, row, strict=True))
+
+    formats = [Format().set_num_format("yyyy-mm-dd") if column.kind == DATE else None for column in columns]
+    with tempfile.TemporaryDirectory(prefix="shequ-export-") as directory:
+        # A path, not a buffer: the writer then keeps only a row at a time in memory.
+        path = Path(directory) / "export.xlsx"
+        (
+            FastExcel(str(path))
+            .format(bold_headers=True)
+            .freeze(row=1)
+            .sheet(title[:31], records(), column_widths=[column.width for column in columns], column_formats=formats)
+            .save()
+        )
+        with path.open("rb") as written:
+            shutil.copyfileobj(written, fileobj)
+    return count
+
+
+def _write_header_only(fileobj: IO[bytes], *, title: str, columns: Sequence[Column]) -> int:
+    """An export with no rows still has its header (the writer takes its header from the first row)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    for index, column in enumerate(columns, start=1):
+        sheet.cell(row=1, column=index, value=column.header).font = HEADER_FONT
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    workbook.save(fileobj)
+    return 0
 
 
 def write_export(
     register_: Register, *, user, queryset: models.QuerySet, fileobj: IO[bytes], options: dict | None = None
 ) -> int:
-    """Writes the rows of `queryset` with the register's columns, in write-only mode (constant memory
-    however many rows). Returns the number of rows written."""
+    """Writes the rows of `queryset` with the register's columns, in constant memory however many rows.
+    Returns the number of rows written."""
     options = options or {}
     reveal = register_.can_reveal(user, options)
     register_.before_export(user=user, options=options, queryset=queryset)
-    loaded = {column.lookup: column.lookup.load() for column in register_.columns if column.lookup}
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(register_.title[:31])
-    declare_dimension(sheet, rows=queryset.count() + 1, columns=len(register_.columns))
-    for index, column in enumerate(register_.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-    header = []
-    for column in register_.columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font = HEADER_FONT
-        header.append(cell)
-    sheet.append(header)
-    count = 0
-    iterator = queryset.iterator(chunk_size=EXPORT_CHUNK)
-    for obj in iterator:
-        sheet.append([register_.export_value(column, obj, loaded, reveal) for column in register_.columns])
-        count += 1
-    workbook.save(fileobj)
-    return count
+    return write_sheet(
+        fileobj,
+        title=register_.title,
+        columns=register_.columns,
+        rows=export_rows(register_, queryset, reveal=reveal),
+    )
 
 
 def export_response(register_: Register, *, user, params, request=None) -> FileResponse:

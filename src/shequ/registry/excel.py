@@ -4,11 +4,10 @@ its residential area (or street) by code or name, its estate by name within that
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
-from shequ.core import crypto, excel
-from shequ.core.personal_data import DocumentType, mask_document, mask_phone
+from shequ.core import excel
+from shequ.core.personal_data import DocumentType
 from shequ.org.excel import NEIGHBORHOODS, STREETS
 from shequ.org.models import Unit
 
@@ -145,7 +144,6 @@ class GridRegister(excel.Register):
     natural_key = ("code",)
     scope_column = "unit"
     select_related = ("unit",)
-    prefetch_related = ("neighborhoods",)
     columns = [
         excel.Column("code", example="310106006G01", help=_("全区唯一；用于匹配已有网格。")),
         excel.Column("name", example="示例网格"),
@@ -188,9 +186,6 @@ class ResidentRegister(excel.Register):
     natural_key = ("id_index",)
     scope_column = "unit"
     select_related = ("unit", "building_group__building__estate")
-    # Tags as a plain list on each resident: a prefetch into the manager's cache builds a queryset per
-    # resident, a third of an export's database-side time (export_value reads the list).
-    prefetch_related = (Prefetch("tags", to_attr="tag_list"),)
     export_option_names = ("reveal", "reason")
     error_columns = {"id_index": "id_number", "id_cipher": "id_number", "id_masked": "id_number",
                      "phone_cipher": "phone", "phone_masked": "phone", "household": "group_name"}
@@ -200,12 +195,13 @@ class ResidentRegister(excel.Register):
         excel.Column("unit", _("居民区"), lookup=NEIGHBORHOODS, example="新安居委会", help=AREA_HELP),
         excel.Column("name", example="张三"),
         excel.Column("document_type", example="resident_id"),
-        excel.Column("id_number", _("证件号码"), field=None, required=True, sensitive=True, mask=mask_document,
-                     example="310106195803129174",
+        excel.Column("id_number", _("证件号码"), field=None, required=True, sensitive=True, export="id_masked",
+                     reveal="id_cipher", example="310106195803129174",
                      help=_("居民身份证按 GB 11643 校验（含校验码和出生日期）；全区唯一，用于匹配已登记的居民。")),
         excel.Column("gender", example="M", help=_("填写居民身份证号码时由号码得出，可不填。")),
         excel.Column("birth_date", example="1958-03-12", help=_("填写居民身份证号码时由号码得出，可不填。")),
-        excel.Column("phone", _("电话"), field=None, sensitive=True, mask=mask_phone, example="13800138000"),
+        excel.Column("phone", _("电话"), field=None, sensitive=True, export="phone_masked", reveal="phone_cipher",
+                     example="13800138000"),
         excel.Column("estate_name", _("小区名称"), field=None, export="building_group.building.estate.name",
                      example="新安花园", help=_("小区、楼号、楼组三列同时填写或同时留空。")),
         excel.Column("building_number", _("楼号"), field=None, export="building_group.building.number",
@@ -354,14 +350,3 @@ class ResidentRegister(excel.Register):
                 actor=user, instance=Resident(), fields=["id_number", "phone"], reason=options["reason"].strip(),
                 count=queryset.count(), unit_path=f"/{settings.DISTRICT_CODE}/",
             )
-
-    def export_value(self, column, obj, loaded, reveal):
-        if column.name == "tags":
-            tags = obj.tag_list if hasattr(obj, "tag_list") else obj.tags.all()
-            return "、".join(loaded[column.lookup].export(tag) for tag in tags)
-        if column.name in ("id_number", "phone"):
-            cipher, masked = (("id_cipher", "id_masked") if column.name == "id_number"
-                              else ("phone_cipher", "phone_masked"))
-            token = getattr(obj, cipher)
-            return (crypto.decrypt(token) if reveal else getattr(obj, masked)) if token else None
-        return super().export_value(column, obj, loaded, reveal)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from shequ.core import excel
 from shequ.core.models import AuditEntry, ImportJob, ImportStatus
@@ -27,13 +28,19 @@ from shequ.registry.models import Estate
 ESTATE_HEADER = ["居民区", "小区名称", "房屋类型", "地址", "建成年份", "户数", "建筑面积（平方米）"]
 
 
+def declare_dimension(sheet, *, rows: int, columns: int) -> None:
+    """openpyxl's write-only sheets do not say how big they are (its read-only reader then pre-scans the
+    whole sheet for the size): declare it, as Excel's own files and the platform's exports do."""
+    sheet.calculate_dimension = lambda: f"A1:{get_column_letter(max(columns, 1))}{max(rows, 1)}"
+
+
 def xlsx(header, rows, *, name="import.xlsx", declared=False) -> io.BytesIO:
     """A workbook written the way big files are written (write-only), as an uploadable buffer; with
     `declared`, it states its size as Excel's files and our exports do."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("data")
     if declared:
-        excel.declare_dimension(sheet, rows=len(rows) + 1, columns=len(header))
+        declare_dimension(sheet, rows=len(rows) + 1, columns=len(header))
     sheet.append(header)
     for row in rows:
         sheet.append(row)
@@ -224,7 +231,7 @@ def test_the_reader_streams_the_file_instead_of_loading_it(tmp_path, monkeypatch
     path = tmp_path / "big.xlsx"
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("data")
-    excel.declare_dimension(sheet, rows=50001, columns=4)  # as exports do, and Excel's own files
+    declare_dimension(sheet, rows=50001, columns=4)  # as exports do, and Excel's own files
     sheet.append(ESTATE_HEADER[:4])
     for i in range(50000):
         sheet.append(
