@@ -424,8 +424,14 @@ def export_floor(note: str) -> dict:
         method = "COPY (SELECT …) TO STDOUT"
     else:
         cursor = raw.cursor()
-        size = len(cursor.execute(EXPORT_SQL.replace("string_agg(t.name, '、')", "group_concat(t.name, '、')")
-                                  .replace("%s", "?"), [note]).fetchall())
+        size = len(
+            cursor.execute(
+                EXPORT_SQL.replace("string_agg(t.name, '、')", "group_concat(t.name, '、')").replace(
+                    "%s", "?"
+                ),
+                [note],
+            ).fetchall()
+        )
         cursor.close()
         method = "SELECT（sqlite3，fetchall）"
     return {"floor_seconds": time.perf_counter() - started, "floor_method": method, "floor_size": size}

@@ -213,8 +213,11 @@ def test_a_street_worker_walks_from_the_unit_tree_to_a_paged_estate_list(live_se
 
             log_in(page, live_server.url, "jiangning")
             # Navigation is grouped by area: 小区 is in the 基础要素 menu.
-            area_menu = page.locator("#navbar-menu").get_by_role("button", name="基础要素").or_(
-                page.locator("#navbar-menu").get_by_text("基础要素", exact=True))
+            area_menu = (
+                page.locator("#navbar-menu")
+                .get_by_role("button", name="基础要素")
+                .or_(page.locator("#navbar-menu").get_by_text("基础要素", exact=True))
+            )
             menu_link = page.locator("#navbar-menu").get_by_role("link", name="小区", exact=True)
             if screen == "phone":
                 # The navbar has collapsed behind its toggler; the walk below uses links in the pages.

@@ -18,5 +18,7 @@ os.makedirs(os.path.join(os.environ["SHEQU_DATA_DIR"], "static"), exist_ok=True)
 if "SHEQU_PERSONAL_DATA_KEY_FILE" not in os.environ:
     key_file = os.path.join(os.environ["SHEQU_DATA_DIR"], "personal_data.key")
     with open(key_file, "w") as handle:
-        json.dump({"encryption_keys": [Fernet.generate_key().decode()], "index_key": secrets.token_hex(32)}, handle)
+        json.dump(
+            {"encryption_keys": [Fernet.generate_key().decode()], "index_key": secrets.token_hex(32)}, handle
+        )
     os.environ["SHEQU_PERSONAL_DATA_KEY_FILE"] = key_file

@@ -61,8 +61,13 @@ def make_places(area: Unit, tag: str) -> Places:
     block = services.create_block(actor=None, unit=area.parent, name=f"{tag}街区", neighborhoods=[area])
     services.add_block_member(actor=None, block=block, name=f"{tag}便利店", kind="shop")
     resident = services.create_resident(
-        actor=None, unit=area, building_group=group, room="101", name=f"{tag}居民",
-        id_number=make_id_number(sequence=917 if tag == "新安" else 925), phone=f"1380013{len(tag)}{area.code[-3:]}",
+        actor=None,
+        unit=area,
+        building_group=group,
+        room="101",
+        name=f"{tag}居民",
+        id_number=make_id_number(sequence=917 if tag == "新安" else 925),
+        phone=f"1380013{len(tag)}{area.code[-3:]}",
     )
     return Places(area, estate, building, group, grid, block, resident)
 
@@ -126,12 +131,24 @@ def make_case_world(world: World) -> dict[str, CaseSide]:
     for side, street_user, code in (("jn", "jiangning", "S0301"), ("sm", "shimen", "E0501")):
         places = getattr(world, side)
         actor = world.user(street_user)
-        case = cases.report_case(actor=actor, source="hotline", category=categories[code], description="权限矩阵案件",
-                                 unit=places.area, building_group=places.group)
+        case = cases.report_case(
+            actor=actor,
+            source="hotline",
+            category=categories[code],
+            description="权限矩阵案件",
+            unit=places.area,
+            building_group=places.group,
+        )
         case = cases.register_case(actor=actor, case=case)
         case = cases.dispatch_case(actor=actor, case=case, assignee=cases.propose_assignee(case))
-        summons = cases.summon_department(actor=actor, street=places.area.parent, department=case.assignee,
-                                          reason="矩阵约请", request="请答复", cases=[case])
+        summons = cases.summon_department(
+            actor=actor,
+            street=places.area.parent,
+            department=case.assignee,
+            reason="矩阵约请",
+            request="请答复",
+            cases=[case],
+        )
         sides[side] = CaseSide(case, summons)
     world.case_sides = sides
     world.category = categories["S0301"]

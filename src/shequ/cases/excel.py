@@ -19,7 +19,8 @@ from .models import Case, Category
 CATEGORIES = excel.Lookup(
     _("案件类别"),
     lambda: Category.objects.filter(parent__isnull=False, is_active=True).only(
-        "pk", "code", "name", "parent_id", "is_active"),
+        "pk", "code", "name", "parent_id", "is_active"
+    ),
     description=_("小类的编码或名称，如“E0101”或“暴露垃圾”"),
 )
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d")
@@ -55,32 +56,74 @@ class CaseRegister(excel.Register):
     natural_key = ("external_code",)
     scope_column = "unit"
     select_related = ("category", "unit", "assignee")
-    error_columns = {"reporter_phone": "reporter_phone", "reporter_phone_cipher": "reporter_phone",
-                     "reported_at": "reported", "dispatcher": "unit", "code": "external_code"}
+    error_columns = {
+        "reporter_phone": "reporter_phone",
+        "reporter_phone_cipher": "reporter_phone",
+        "reported_at": "reported",
+        "dispatcher": "unit",
+        "code": "external_code",
+    }
     columns = [
-        excel.Column("external_code", _("外部工单号"), required=True, example="12345-20260301-0001",
-                     help=_("热线工单号；同一工单再次导入不会重复登记。")),
+        excel.Column(
+            "external_code",
+            _("外部工单号"),
+            required=True,
+            example="12345-20260301-0001",
+            help=_("热线工单号；同一工单再次导入不会重复登记。"),
+        ),
         excel.Column("code", _("案件编号"), importable=False),
-        excel.Column("reported", _("受理时间"), field=None, required=True, export="reported_at",
-                     export_format=local_time,
-                     example="2026-03-01 09:30"),
-        excel.Column("category", _("问题类别"), lookup=CATEGORIES, aliases=("类别", "案件类别"), example="暴露垃圾"),
+        excel.Column(
+            "reported",
+            _("受理时间"),
+            field=None,
+            required=True,
+            export="reported_at",
+            export_format=local_time,
+            example="2026-03-01 09:30",
+        ),
+        excel.Column(
+            "category", _("问题类别"), lookup=CATEGORIES, aliases=("类别", "案件类别"), example="暴露垃圾"
+        ),
         excel.Column("description", example="小区门口垃圾堆放未清运"),
         excel.Column("unit", _("居民区"), lookup=NEIGHBORHOODS, example="新安居委会"),
         excel.Column("address", example="江宁路1弄门口"),
         excel.Column("urgency", example="normal"),
         # Exported as stored: the masked forms (the cases register never reveals reporters in a file).
-        excel.Column("reporter_name", _("反映人"), field=None, sensitive=True, export="reporter_name_masked",
-                     example="王先生"),
-        excel.Column("reporter_phone", _("联系电话"), field=None, sensitive=True, export="reporter_phone_masked",
-                     example="13800138000"),
+        excel.Column(
+            "reporter_name",
+            _("反映人"),
+            field=None,
+            sensitive=True,
+            export="reporter_name_masked",
+            example="王先生",
+        ),
+        excel.Column(
+            "reporter_phone",
+            _("联系电话"),
+            field=None,
+            sensitive=True,
+            export="reporter_phone_masked",
+            example="13800138000",
+        ),
         excel.Column("stage", importable=False),
         excel.Column("assignee", _("承办单位"), importable=False, export="assignee.name"),
-        excel.Column("deadline", _("本环节时限"), field=None, importable=False,
-                     export="stage_deadline", export_format=local_time),
+        excel.Column(
+            "deadline",
+            _("本环节时限"),
+            field=None,
+            importable=False,
+            export="stage_deadline",
+            export_format=local_time,
+        ),
         excel.Column("overdue", importable=False),
-        excel.Column("closed", _("结案时间"), field=None, importable=False, export="closed_at",
-                     export_format=local_time),
+        excel.Column(
+            "closed",
+            _("结案时间"),
+            field=None,
+            importable=False,
+            export="closed_at",
+            export_format=local_time,
+        ),
         excel.Column("rating", importable=False),
     ]
 
@@ -106,19 +149,41 @@ class CaseRegister(excel.Register):
         return existing
 
     def build(self, row, fixed):
-        text = {name: excel.cell_text(row.values[name]) if row.values.get(name, excel.EMPTY) is not excel.EMPTY
-                else "" for name in ("reporter_name", "reporter_phone")}
+        text = {
+            name: excel.cell_text(row.values[name])
+            if row.values.get(name, excel.EMPTY) is not excel.EMPTY
+            else ""
+            for name in ("reporter_name", "reporter_phone")
+        }
         return services.new_case(
-            source=Source.HOTLINE, category=row.fields["category"], description=row.fields.get("description", ""),
-            unit=row.fields["unit"], address=row.fields.get("address") or "",
-            urgency=row.fields.get("urgency") or "normal", reporter_name=text["reporter_name"],
-            reporter_phone=text["reporter_phone"], external_code=row.fields["external_code"],
+            source=Source.HOTLINE,
+            category=row.fields["category"],
+            description=row.fields.get("description", ""),
+            unit=row.fields["unit"],
+            address=row.fields.get("address") or "",
+            urgency=row.fields.get("urgency") or "normal",
+            reporter_name=text["reporter_name"],
+            reporter_phone=text["reporter_phone"],
+            external_code=row.fields["external_code"],
             now=row.fields.get("reported_at"),
         )
 
     def validate(self, instance, row):
-        instance.full_clean(exclude=["code", "unit", "category", "rule", "dispatcher", "assignee", "parent",
-                                     "estate", "building_group", "grid", "open311_client"])
+        instance.full_clean(
+            exclude=[
+                "code",
+                "unit",
+                "category",
+                "rule",
+                "dispatcher",
+                "assignee",
+                "parent",
+                "estate",
+                "building_group",
+                "grid",
+                "open311_client",
+            ]
+        )
 
     def save_record(self, instance, *, row, actor, created):
         if created:

@@ -29,24 +29,42 @@ class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("编号或描述"), method="search")
     stage = django_filters.ChoiceFilter(label=_("环节"), choices=Stage.choices)
     category = django_filters.ModelChoiceFilter(
-        label=_("类别"), to_field_name="code", method="by_category",
+        label=_("类别"),
+        to_field_name="code",
+        method="by_category",
         queryset=Category.objects.filter(is_active=True).select_related("parent").order_by("code"),
     )
     source = django_filters.ChoiceFilter(label=_("来源"), choices=Source.choices)
     urgency = django_filters.ChoiceFilter(label=_("紧急程度"), choices=Urgency.choices)
-    street = django_filters.ModelChoiceFilter(label=_("街道/镇"), queryset=_units(STREET_KINDS), to_field_name="code",
-                                              method="by_street")
-    assignee = django_filters.ModelChoiceFilter(label=_("承办单位"), queryset=_assignees, to_field_name="code")
+    street = django_filters.ModelChoiceFilter(
+        label=_("街道/镇"), queryset=_units(STREET_KINDS), to_field_name="code", method="by_street"
+    )
+    assignee = django_filters.ModelChoiceFilter(
+        label=_("承办单位"), queryset=_assignees, to_field_name="code"
+    )
     overdue = django_filters.BooleanFilter(label=_("超时"))
     since = django_filters.DateFilter(label=_("受理起"), field_name="reported_at", lookup_expr="date__gte")
     until = django_filters.DateFilter(label=_("受理止"), field_name="reported_at", lookup_expr="date__lte")
 
     class Meta:
         model = Case
-        fields = ["q", "stage", "category", "source", "urgency", "street", "assignee", "overdue", "since", "until"]
+        fields = [
+            "q",
+            "stage",
+            "category",
+            "source",
+            "urgency",
+            "street",
+            "assignee",
+            "overdue",
+            "since",
+            "until",
+        ]
 
     def search(self, queryset, name, value: str):
-        return queryset.filter(Q(code__icontains=value) | Q(description__icontains=value) | Q(address__icontains=value))
+        return queryset.filter(
+            Q(code__icontains=value) | Q(description__icontains=value) | Q(address__icontains=value)
+        )
 
     def by_category(self, queryset, name, value: Category | None):
         if not value:
@@ -60,7 +78,8 @@ class CaseFilter(django_filters.FilterSet):
 class SummonsFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("状态"), choices=SummonsStatus.choices)
     department = django_filters.ModelChoiceFilter(
-        label=_("部门"), queryset=Unit.objects.filter(kind=UnitKind.DEPARTMENT), to_field_name="code")
+        label=_("部门"), queryset=Unit.objects.filter(kind=UnitKind.DEPARTMENT), to_field_name="code"
+    )
 
     class Meta:
         model = Summons
@@ -80,7 +99,9 @@ class CategoryFilter(django_filters.FilterSet):
 
 
 class RuleFilter(django_filters.FilterSet):
-    category = django_filters.CharFilter(label=_("类别编码"), field_name="category__code", lookup_expr="startswith")
+    category = django_filters.CharFilter(
+        label=_("类别编码"), field_name="category__code", lookup_expr="startswith"
+    )
 
     class Meta:
         model = ResponsibilityRule

@@ -52,8 +52,14 @@ class Category(DistrictRecord):
     code = models.CharField(_("编码"), max_length=16, unique=True)
     name = models.CharField(_("名称"), max_length=60)
     kind = models.CharField(_("类型"), max_length=16, choices=CategoryKind.choices)
-    parent = models.ForeignKey("self", verbose_name=_("大类"), null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("大类"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     description = models.CharField(_("说明"), max_length=300, blank=True)
     # Open311 attributes (GeoReport v2 service definition): a list of {code, description, datatype,
     # required, values}. Empty for most categories.
@@ -75,7 +81,9 @@ class Category(DistrictRecord):
         if self.parent_id and self.parent.parent_id:
             raise ValidationError({"parent": _("类别只有两级：小类的上级必须是大类。")})
         if self.parent_id and not self.code.startswith(self.parent.code):
-            raise ValidationError({"code": _("小类编码必须以大类编码“%(code)s”开头。") % {"code": self.parent.code}})
+            raise ValidationError(
+                {"code": _("小类编码必须以大类编码“%(code)s”开头。") % {"code": self.parent.code}}
+            )
 
 
 class ResponsibilityRule(DistrictRecord):
@@ -91,18 +99,23 @@ class ResponsibilityRule(DistrictRecord):
         PLACE_STREET = "place_street", _("所在街道/镇")
         PLACE_AREA = "place_area", _("所在居委会")
 
-    category = models.ForeignKey(Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="rules")
+    category = models.ForeignKey(
+        Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="rules"
+    )
     scope = models.ForeignKey(Unit, verbose_name=_("适用范围"), on_delete=models.PROTECT, related_name="+")
     housing_type = models.CharField(_("房屋类型"), max_length=24, choices=HousingType.choices, blank=True)
-    responsible = models.CharField(_("责任主体"), max_length=16, choices=Responsible.choices,
-                                   default=Responsible.PLACE_STREET)
-    responsible_unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), null=True, blank=True,
-                                         on_delete=models.PROTECT, related_name="+")
+    responsible = models.CharField(
+        _("责任主体"), max_length=16, choices=Responsible.choices, default=Responsible.PLACE_STREET
+    )
+    responsible_unit = models.ForeignKey(
+        Unit, verbose_name=_("责任单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     register_hours = models.PositiveSmallIntegerField(_("立案时限（工作时）"), default=2)
     dispatch_hours = models.PositiveSmallIntegerField(_("派遣时限（工作时）"), default=2)
     handle_limit = models.PositiveSmallIntegerField(_("处置时限"), default=3)
-    handle_unit = models.CharField(_("处置时限单位"), max_length=8, choices=LimitUnit.choices,
-                                   default=LimitUnit.WORKING_DAYS)
+    handle_unit = models.CharField(
+        _("处置时限单位"), max_length=8, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS
+    )
     verify_hours = models.PositiveSmallIntegerField(_("核查时限（工作时）"), default=8)
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -131,17 +144,29 @@ class Case(models.Model):
     # The number another system gave the same matter (a 12345 hotline work order): imports match on it.
     external_code = models.CharField(_("外部工单号"), max_length=40, blank=True, db_index=True)
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
-    category = models.ForeignKey(Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="cases")
+    category = models.ForeignKey(
+        Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="cases"
+    )
     description = models.TextField(_("问题描述"))
     urgency = models.CharField(_("紧急程度"), max_length=12, choices=Urgency.choices, default=Urgency.NORMAL)
     # The place: `unit` is the residential area (or street) where it is, and scopes the case.
-    unit = models.ForeignKey(Unit, verbose_name=_("所在居民区/街道"), on_delete=models.PROTECT, related_name="+")
-    estate = models.ForeignKey(Estate, verbose_name=_("小区"), null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
-    building_group = models.ForeignKey(BuildingGroup, verbose_name=_("楼组"), null=True, blank=True,
-                                       on_delete=models.SET_NULL, related_name="+")
-    grid = models.ForeignKey(Grid, verbose_name=_("网格"), null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("所在居民区/街道"), on_delete=models.PROTECT, related_name="+"
+    )
+    estate = models.ForeignKey(
+        Estate, verbose_name=_("小区"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    building_group = models.ForeignKey(
+        BuildingGroup,
+        verbose_name=_("楼组"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    grid = models.ForeignKey(
+        Grid, verbose_name=_("网格"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     address = models.CharField(_("地址"), max_length=200, blank=True)
     latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
@@ -152,15 +177,40 @@ class Case(models.Model):
     reporter_phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     reporter_phone_masked = models.CharField(_("反映人电话"), max_length=24, blank=True, editable=False)
     # Where the case is now and who holds it.
-    stage = models.CharField(_("环节"), max_length=16, choices=Stage.choices, default=Stage.REPORTED, db_index=True)
-    dispatcher = models.ForeignKey(Unit, verbose_name=_("派遣单位"), on_delete=models.PROTECT, related_name="+",
-                                   help_text=_("受理、立案、派遣和核查的街道（城运中心）"))
-    assignee = models.ForeignKey(Unit, verbose_name=_("承办单位"), null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="assigned_cases")
-    rule = models.ForeignKey(ResponsibilityRule, verbose_name=_("适用职责清单"), null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
-    parent = models.ForeignKey("self", verbose_name=_("合并至"), null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="merged_cases")
+    stage = models.CharField(
+        _("环节"), max_length=16, choices=Stage.choices, default=Stage.REPORTED, db_index=True
+    )
+    dispatcher = models.ForeignKey(
+        Unit,
+        verbose_name=_("派遣单位"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("受理、立案、派遣和核查的街道（城运中心）"),
+    )
+    assignee = models.ForeignKey(
+        Unit,
+        verbose_name=_("承办单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
+    rule = models.ForeignKey(
+        ResponsibilityRule,
+        verbose_name=_("适用职责清单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("合并至"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
+    )
     # Time limits of the current stage, computed with the working-day calendar (core.workdays).
     stage_started_at = models.DateTimeField(_("本环节开始"), default=timezone.now)
     stage_deadline = models.DateTimeField(_("本环节时限"), null=True, blank=True, db_index=True)
@@ -178,8 +228,9 @@ class Case(models.Model):
     return_count = models.PositiveSmallIntegerField(_("退单次数"), default=0)
     # A link the reporter can rate with, and an Open311 client's service_request_id source.
     public_token = models.CharField(max_length=40, unique=True, editable=False)
-    open311_client = models.ForeignKey("Open311Client", null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="cases")
+    open311_client = models.ForeignKey(
+        "Open311Client", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
     attributes = models.JSONField(_("附加信息"), default=dict, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -236,11 +287,24 @@ class CaseEvent(models.Model):
     action = models.CharField(_("动作"), max_length=16, choices=Action.choices)
     stage_from = models.CharField(_("原环节"), max_length=16, choices=Stage.choices, blank=True)
     stage_to = models.CharField(_("新环节"), max_length=16, choices=Stage.choices, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
-    unit = models.ForeignKey(Unit, verbose_name=_("单位"), null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+", help_text=_("派遣、退单、改派时为承办单位"))
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("派遣、退单、改派时为承办单位"),
+    )
     note = models.TextField(_("说明"), blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
@@ -256,7 +320,9 @@ class CaseEvent(models.Model):
 
 class Attachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
-    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
     file = models.FileField(_("文件"), upload_to=attachment_path)
     name = models.CharField(_("文件名"), max_length=200)
     content_type = models.CharField(max_length=100)
@@ -279,8 +345,13 @@ class Supervision(models.Model):
     reason = models.CharField(_("督办原因"), max_length=300)
     opened_at = models.DateTimeField(_("督办时间"), default=timezone.now)
     deadline = models.DateTimeField(_("督办时限"))
-    status = models.CharField(_("状态"), max_length=8, choices=SupervisionStatus.choices,
-                              default=SupervisionStatus.OPEN, db_index=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=8,
+        choices=SupervisionStatus.choices,
+        default=SupervisionStatus.OPEN,
+        db_index=True,
+    )
     closed_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
 
     objects = ScopedManager()
@@ -301,17 +372,21 @@ class Summons(models.Model):
     must answer by the deadline (working days); the street records the outcome and rates the response."""
 
     code = models.CharField(_("约请编号"), max_length=20, unique=True, editable=False)
-    street = models.ForeignKey(Unit, verbose_name=_("约请街道"), on_delete=models.PROTECT, related_name="summonses_sent")
-    department = models.ForeignKey(Unit, verbose_name=_("被约请部门"), on_delete=models.PROTECT,
-                                   related_name="summonses_received")
+    street = models.ForeignKey(
+        Unit, verbose_name=_("约请街道"), on_delete=models.PROTECT, related_name="summonses_sent"
+    )
+    department = models.ForeignKey(
+        Unit, verbose_name=_("被约请部门"), on_delete=models.PROTECT, related_name="summonses_received"
+    )
     cases = models.ManyToManyField(Case, verbose_name=_("涉及案件"), blank=True, related_name="summonses")
     reason = models.CharField(_("约请事由"), max_length=300)
     request = models.TextField(_("约请事项"))
     response_days = models.PositiveSmallIntegerField(_("答复时限（工作日）"), default=3)
     response_deadline = models.DateTimeField(_("答复截止"))
     meeting_at = models.DateTimeField(_("会商时间"), null=True, blank=True)
-    status = models.CharField(_("状态"), max_length=12, choices=SummonsStatus.choices, default=SummonsStatus.SENT,
-                              db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=SummonsStatus.choices, default=SummonsStatus.SENT, db_index=True
+    )
     answer = models.TextField(_("部门答复"), blank=True)
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     answered_on_time = models.BooleanField(_("按时答复"), null=True, blank=True)
@@ -356,7 +431,9 @@ class Notification(models.Model):
     """An in-platform message to a unit (a case about to be overdue, overdue, under supervision, a summons)."""
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="notifications")
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     summons = models.ForeignKey(Summons, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     message = models.CharField(_("消息"), max_length=300)
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)

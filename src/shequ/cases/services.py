@@ -43,7 +43,10 @@ from .models import (
 
 DEFAULT_REGISTER_HOURS = 2
 ALLOWED_UPLOADS = {
-    "image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
     "application/pdf": ".pdf",
 }
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -81,8 +84,10 @@ def _street_of(unit: Unit) -> Unit:
 def matching_rule(category: Category, unit: Unit, housing_type: str = "") -> ResponsibilityRule | None:
     """The most specific active rule: a housing type beats none, a deeper scope beats a shallower one."""
     candidates = [
-        rule for rule in ResponsibilityRule.objects.filter(category=category, is_active=True).select_related(
-            "scope", "responsible_unit")
+        rule
+        for rule in ResponsibilityRule.objects.filter(category=category, is_active=True).select_related(
+            "scope", "responsible_unit"
+        )
         if unit.path.startswith(rule.scope.path) and rule.housing_type in ("", housing_type)
     ]
     if not candidates:
@@ -131,38 +136,67 @@ def _check_upload(upload) -> None:
         raise ValidationError({"attachments": _("单个文件不能超过 10 MB。")})
     head = upload.read(12)
     upload.seek(0)
-    signatures = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG",), "application/pdf": (b"%PDF",),
-                  "image/webp": (b"RIFF",)}
+    signatures = {
+        "image/jpeg": (b"\xff\xd8\xff",),
+        "image/png": (b"\x89PNG",),
+        "application/pdf": (b"%PDF",),
+        "image/webp": (b"RIFF",),
+    }
     if content_type in signatures and not head.startswith(signatures[content_type]):
         raise ValidationError({"attachments": _("文件内容与类型不符。")})
 
 
 def _attach(case: Case, event: CaseEvent | None, uploads) -> None:
     for upload in uploads or ():
-        Attachment.objects.create(case=case, event=event, file=upload, name=upload.name[:200],
-                                  content_type=upload.content_type, size=upload.size)
+        Attachment.objects.create(
+            case=case,
+            event=event,
+            file=upload,
+            name=upload.name[:200],
+            content_type=upload.content_type,
+            size=upload.size,
+        )
 
 
 def _reporter_fields(name: str, phone: str) -> dict[str, str]:
     fields = {}
     name = (name or "").strip()
     if name:
-        fields.update(reporter_name_cipher=crypto.encrypt(name), reporter_name_masked=name[0] + "*" * (len(name) - 1))
+        fields.update(
+            reporter_name_cipher=crypto.encrypt(name), reporter_name_masked=name[0] + "*" * (len(name) - 1)
+        )
     if phone:
         try:
             phone = validate_phone(phone)
         except ValidationError as error:
             raise ValidationError({"reporter_phone": error.messages}) from None
-        fields.update(reporter_phone_cipher=crypto.encrypt(phone), reporter_phone_index=crypto.blind_index(phone, "phone"),
-                      reporter_phone_masked=mask_phone(phone))
+        fields.update(
+            reporter_phone_cipher=crypto.encrypt(phone),
+            reporter_phone_index=crypto.blind_index(phone, "phone"),
+            reporter_phone_masked=mask_phone(phone),
+        )
     return fields
 
 
 def new_case(
-    *, source: str, category: Category, description: str, unit: Unit, estate=None, building_group=None,
-    grid=None, address: str = "", latitude=None, longitude=None, reporter_name: str = "", reporter_phone: str = "",
-    urgency: str = "normal", open311_client: Open311Client | None = None, attributes: dict | None = None,
-    external_code: str = "", now: datetime.datetime | None = None,
+    *,
+    source: str,
+    category: Category,
+    description: str,
+    unit: Unit,
+    estate=None,
+    building_group=None,
+    grid=None,
+    address: str = "",
+    latitude=None,
+    longitude=None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    urgency: str = "normal",
+    open311_client: Open311Client | None = None,
+    attributes: dict | None = None,
+    external_code: str = "",
+    now: datetime.datetime | None = None,
 ) -> Case:
     """An unsaved case at 受理 with its place, rule and registration limit; its code is given when it is
     saved (`open_case`). Bad input raises ValidationError with the field named."""
@@ -178,14 +212,30 @@ def new_case(
         unit = estate.unit
     rule = matching_rule(category, unit, estate.housing_type if estate else "")
     case = Case(
-        source=source, category=category, description=description.strip(), urgency=urgency, unit=unit,
-        estate=estate, building_group=building_group, grid=grid, address=address, latitude=latitude,
-        longitude=longitude, dispatcher=_street_of(unit), rule=rule, stage=Stage.REPORTED, reported_at=now,
-        public_token=secrets.token_urlsafe(24), open311_client=open311_client, attributes=attributes or {},
-        external_code=external_code, **_reporter_fields(reporter_name, reporter_phone),
+        source=source,
+        category=category,
+        description=description.strip(),
+        urgency=urgency,
+        unit=unit,
+        estate=estate,
+        building_group=building_group,
+        grid=grid,
+        address=address,
+        latitude=latitude,
+        longitude=longitude,
+        dispatcher=_street_of(unit),
+        rule=rule,
+        stage=Stage.REPORTED,
+        reported_at=now,
+        public_token=secrets.token_urlsafe(24),
+        open311_client=open311_client,
+        attributes=attributes or {},
+        external_code=external_code,
+        **_reporter_fields(reporter_name, reporter_phone),
     )
-    _set_stage_limit(case, workdays.add_working_hours(now, rule.register_hours if rule else DEFAULT_REGISTER_HOURS),
-                     now)
+    _set_stage_limit(
+        case, workdays.add_working_hours(now, rule.register_hours if rule else DEFAULT_REGISTER_HOURS), now
+    )
     return case
 
 
@@ -193,9 +243,15 @@ def open_case(*, actor, case: Case, attachments=()) -> CaseEvent:
     """Save a new case under its code and start its timeline (the caller audits it)."""
     case.code = next_code(f"JA{case.reported_at.year}-")
     case.save()
-    event = CaseEvent.objects.create(case=case, action=Action.REPORT, stage_to=Stage.REPORTED, actor=actor,
-                                     actor_name=_actor_name(actor, case), note=Source(case.source).label,
-                                     created_at=case.reported_at)
+    event = CaseEvent.objects.create(
+        case=case,
+        action=Action.REPORT,
+        stage_to=Stage.REPORTED,
+        actor=actor,
+        actor_name=_actor_name(actor, case),
+        note=Source(case.source).label,
+        created_at=case.reported_at,
+    )
     _attach(case, event, attachments)
     return event
 
@@ -208,13 +264,33 @@ def report_case(*, actor, attachments=(), **fields: Any) -> Case:
     case = new_case(**fields)
     # The related records were given as objects (found through restricted querysets or lookups) and the
     # code comes from a locked sequence: validating them again would cost a query each.
-    case.full_clean(exclude=["code", "unit", "category", "estate", "building_group", "grid", "dispatcher", "rule",
-                             "open311_client", "public_token"], validate_unique=False, validate_constraints=False)
+    case.full_clean(
+        exclude=[
+            "code",
+            "unit",
+            "category",
+            "estate",
+            "building_group",
+            "grid",
+            "dispatcher",
+            "rule",
+            "open311_client",
+            "public_token",
+        ],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     open_case(actor=actor, case=case, attachments=attachments)
     if actor is not None and not Case.objects.restrict(actor, "add").filter(pk=case.pk).exists():
         raise PermissionDenied(_("无权在该地点登记案件。"))
-    record_audit(actor=actor, action=AuditAction.CREATE, instance=case, before=None, after=snapshot(case),
-                 actor_name=_actor_name(actor, case))
+    record_audit(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=case,
+        before=None,
+        after=snapshot(case),
+        actor_name=_actor_name(actor, case),
+    )
     return case
 
 
@@ -238,7 +314,8 @@ class Transition:
 
 
 TRANSITIONS = {
-    t.action: t for t in [
+    t.action: t
+    for t in [
         Transition(Action.REGISTER, (Stage.REPORTED,), Stage.REGISTERED, "dispatch"),
         Transition(Action.REJECT, (Stage.REPORTED,), Stage.REJECTED, "dispatch"),
         Transition(Action.DISPATCH, (Stage.REGISTERED,), Stage.DISPATCHED, "dispatch"),
@@ -255,11 +332,21 @@ TRANSITIONS = {
 
 # The right each API action needs (the transitions' own, plus rating and supervision).
 TRANSITION_PERMISSIONS = {
-    "register": "dispatch", "reject": "dispatch", "dispatch_to": "dispatch", "merge": "dispatch",
-    "return_": "handle", "accept": "handle", "feedback": "handle", "verify": "verify", "rate": "rate",
+    "register": "dispatch",
+    "reject": "dispatch",
+    "dispatch_to": "dispatch",
+    "merge": "dispatch",
+    "return_": "handle",
+    "accept": "handle",
+    "feedback": "handle",
+    "verify": "verify",
+    "rate": "rate",
     "supervise": "supervise",
     # the page's action names
-    "dispatch": "dispatch", "return": "handle", "verify_pass": "verify", "verify_fail": "verify",
+    "dispatch": "dispatch",
+    "return": "handle",
+    "verify_pass": "verify",
+    "verify_fail": "verify",
 }
 
 
@@ -267,17 +354,31 @@ def allowed_actions(user, case: Case) -> list[str]:
     """The transitions this user may take on this case now (the case page shows these buttons)."""
     allowed = []
     for action, transition in TRANSITIONS.items():
-        if case.stage in transition.from_stages and Case.objects.restrict(user, transition.permission).filter(
-                pk=case.pk).exists():
+        if (
+            case.stage in transition.from_stages
+            and Case.objects.restrict(user, transition.permission).filter(pk=case.pk).exists()
+        ):
             allowed.append(action)
-    if case.stage == Stage.CLOSED and not case.rating and Case.objects.restrict(user, "rate").filter(pk=case.pk).exists():
+    if (
+        case.stage == Stage.CLOSED
+        and not case.rating
+        and Case.objects.restrict(user, "rate").filter(pk=case.pk).exists()
+    ):
         allowed.append(Action.RATE)
     return allowed
 
 
 def _transition(
-    *, actor, case: Case, action: str, note: str = "", unit: Unit | None = None, attachments=(),
-    now: datetime.datetime | None = None, changes: dict[str, Any] | None = None, check_permission: bool = True,
+    *,
+    actor,
+    case: Case,
+    action: str,
+    note: str = "",
+    unit: Unit | None = None,
+    attachments=(),
+    now: datetime.datetime | None = None,
+    changes: dict[str, Any] | None = None,
+    check_permission: bool = True,
     event_action: str | None = None,
 ) -> Case:
     """`event_action` names the timeline entry when it differs from the transition (改派 is a 派遣)."""
@@ -286,12 +387,15 @@ def _transition(
     locked = Case.objects.select_for_update(of=("self",)).select_related("rule", "unit").get(pk=case.pk)
     if locked.stage not in transition.from_stages:
         raise CaseConflict(
-            _("案件 %(code)s 已被他人处理，当前环节为“%(stage)s”，无法执行“%(action)s”。请刷新后查看。") % {
-                "code": locked.code, "stage": locked.get_stage_display(), "action": Action(action).label},
+            _("案件 %(code)s 已被他人处理，当前环节为“%(stage)s”，无法执行“%(action)s”。请刷新后查看。")
+            % {"code": locked.code, "stage": locked.get_stage_display(), "action": Action(action).label},
             code="conflict",
         )
-    if check_permission and actor is not None and not Case.objects.restrict(actor, transition.permission).filter(
-            pk=locked.pk).exists():
+    if (
+        check_permission
+        and actor is not None
+        and not Case.objects.restrict(actor, transition.permission).filter(pk=locked.pk).exists()
+    ):
         raise PermissionDenied(_("您的岗位不能对此案件执行“%(action)s”。") % {"action": Action(action).label})
     for upload in attachments or ():
         _check_upload(upload)
@@ -302,12 +406,26 @@ def _transition(
     locked.stage = transition.to_stage
     locked.version += 1
     locked.save()
-    event = CaseEvent.objects.create(case=locked, action=event_action or action, stage_from=stage_from, stage_to=locked.stage,
-                                     actor=actor, actor_name=_actor_name(actor, locked), unit=unit, note=note,
-                                     created_at=now)
+    event = CaseEvent.objects.create(
+        case=locked,
+        action=event_action or action,
+        stage_from=stage_from,
+        stage_to=locked.stage,
+        actor=actor,
+        actor_name=_actor_name(actor, locked),
+        unit=unit,
+        note=note,
+        created_at=now,
+    )
     _attach(locked, event, attachments)
-    record_audit(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=snapshot(locked),
-                 reason=f"{Action(action).label}：{note}" if note else str(Action(action).label))
+    record_audit(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=locked,
+        before=before,
+        after=snapshot(locked),
+        reason=f"{Action(action).label}：{note}" if note else str(Action(action).label),
+    )
     return locked
 
 
@@ -333,19 +451,41 @@ def reject_case(*, actor, case: Case, reason: str, now=None) -> Case:
 def dispatch_case(*, actor, case: Case, assignee: Unit, reason: str = "", note: str = "", now=None) -> Case:
     """派遣 (or 改派 after a return). Sending it elsewhere than the responsibility list says needs a reason."""
     now = now or timezone.now()
-    if assignee.kind not in (*STREET_KINDS, UnitKind.NEIGHBORHOOD, UnitKind.DEPARTMENT) or not assignee.is_active:
+    if (
+        assignee.kind not in (*STREET_KINDS, UnitKind.NEIGHBORHOOD, UnitKind.DEPARTMENT)
+        or not assignee.is_active
+    ):
         raise ValidationError({"assignee": _("只能派给街道、居委会或区职能部门。")})
     proposed = propose_assignee(case)
     if proposed is not None and assignee.pk != proposed.pk and not (reason or "").strip():
-        raise ValidationError({"reason": _("派给职责清单以外的单位（清单为：%(unit)s）须说明理由。") % {
-            "unit": proposed.name}})
+        raise ValidationError(
+            {"reason": _("派给职责清单以外的单位（清单为：%(unit)s）须说明理由。") % {"unit": proposed.name}}
+        )
     deadline = _handle_deadline(case.rule, now)
-    changes = {"assignee": assignee, "handle_deadline": deadline, "stage_started_at": now, "stage_deadline": deadline,
-               "warned": False, "overdue": False}
+    changes = {
+        "assignee": assignee,
+        "handle_deadline": deadline,
+        "stage_started_at": now,
+        "stage_deadline": deadline,
+        "warned": False,
+        "overdue": False,
+    }
     text = "；".join(part for part in (note, _("改派理由：%(r)s") % {"r": reason} if reason else "") if part)
-    case = _transition(actor=actor, case=case, action=Action.DISPATCH, note=text, unit=assignee, now=now,
-                       changes=changes, event_action=Action.REDISPATCH if case.return_count else None)
-    _notify(assignee, case, _("新派遣案件 %(code)s：%(category)s") % {"code": case.code, "category": case.category})
+    case = _transition(
+        actor=actor,
+        case=case,
+        action=Action.DISPATCH,
+        note=text,
+        unit=assignee,
+        now=now,
+        changes=changes,
+        event_action=Action.REDISPATCH if case.return_count else None,
+    )
+    _notify(
+        assignee,
+        case,
+        _("新派遣案件 %(code)s：%(category)s") % {"code": case.code, "category": case.category},
+    )
     return case
 
 
@@ -356,13 +496,26 @@ def return_case(*, actor, case: Case, reason: str, now=None) -> Case:
         raise ValidationError({"note": _("退单须说明理由。")})
     now = now or timezone.now()
     returned_by = case.assignee
-    deadline = workdays.add_working_hours(now, case.rule.dispatch_hours if case.rule else DEFAULT_REGISTER_HOURS)
-    changes = {"assignee": None, "return_count": case.return_count + 1, "stage_started_at": now,
-               "stage_deadline": deadline, "handle_deadline": None, "warned": False, "overdue": False}
-    case = _transition(actor=actor, case=case, action=Action.RETURN, note=reason, unit=returned_by, now=now,
-                       changes=changes)
-    _notify(case.dispatcher, case, _("案件 %(code)s 被 %(unit)s 退单，请改派。") % {"code": case.code,
-                                                                            "unit": returned_by})
+    deadline = workdays.add_working_hours(
+        now, case.rule.dispatch_hours if case.rule else DEFAULT_REGISTER_HOURS
+    )
+    changes = {
+        "assignee": None,
+        "return_count": case.return_count + 1,
+        "stage_started_at": now,
+        "stage_deadline": deadline,
+        "handle_deadline": None,
+        "warned": False,
+        "overdue": False,
+    }
+    case = _transition(
+        actor=actor, case=case, action=Action.RETURN, note=reason, unit=returned_by, now=now, changes=changes
+    )
+    _notify(
+        case.dispatcher,
+        case,
+        _("案件 %(code)s 被 %(unit)s 退单，请改派。") % {"code": case.code, "unit": returned_by},
+    )
     return case
 
 
@@ -379,10 +532,24 @@ def feedback_case(*, actor, case: Case, result: str, attachments=(), now=None) -
     now = now or timezone.now()
     verify_deadline = workdays.add_working_hours(now, case.rule.verify_hours if case.rule else 8)
     late = bool(case.handle_deadline and now > case.handle_deadline)
-    changes = {"result": result.strip(), "handled_late": late, "stage_started_at": now,
-               "stage_deadline": verify_deadline, "warned": False, "overdue": False}
-    case = _transition(actor=actor, case=case, action=Action.FEEDBACK, note=result, unit=case.assignee,
-                       attachments=attachments, now=now, changes=changes)
+    changes = {
+        "result": result.strip(),
+        "handled_late": late,
+        "stage_started_at": now,
+        "stage_deadline": verify_deadline,
+        "warned": False,
+        "overdue": False,
+    }
+    case = _transition(
+        actor=actor,
+        case=case,
+        action=Action.FEEDBACK,
+        note=result,
+        unit=case.assignee,
+        attachments=attachments,
+        now=now,
+        changes=changes,
+    )
     _notify(case.dispatcher, case, _("案件 %(code)s 已处置，请核查。") % {"code": case.code})
     return case
 
@@ -394,25 +561,46 @@ def verify_case(*, actor, case: Case, passed: bool, note: str = "", attachments=
     now = now or timezone.now()
     if passed:
         changes = {"closed_at": now, "stage_deadline": None, "warned": False, "overdue": False}
-        case = _transition(actor=actor, case=case, action=Action.VERIFY_PASS, note=note, attachments=attachments,
-                           now=now, changes=changes)
+        case = _transition(
+            actor=actor,
+            case=case,
+            action=Action.VERIFY_PASS,
+            note=note,
+            attachments=attachments,
+            now=now,
+            changes=changes,
+        )
         _close_supervisions(case, now)
         return case
     if not (note or "").strip():
         raise ValidationError({"note": _("核查不通过须说明原因。")})
     deadline = _handle_deadline(case.rule, now)
-    changes = {"stage_started_at": now, "stage_deadline": deadline, "handle_deadline": deadline, "warned": False,
-               "overdue": False}
-    case = _transition(actor=actor, case=case, action=Action.VERIFY_FAIL, note=note, unit=case.assignee,
-                       attachments=attachments, now=now, changes=changes)
+    changes = {
+        "stage_started_at": now,
+        "stage_deadline": deadline,
+        "handle_deadline": deadline,
+        "warned": False,
+        "overdue": False,
+    }
+    case = _transition(
+        actor=actor,
+        case=case,
+        action=Action.VERIFY_FAIL,
+        note=note,
+        unit=case.assignee,
+        attachments=attachments,
+        now=now,
+        changes=changes,
+    )
     if case.assignee_id:
         _notify(case.assignee, case, _("案件 %(code)s 核查未通过，请重新处置。") % {"code": case.code})
     return case
 
 
 @transaction.atomic
-def rate_case(*, actor, case: Case, rating: str, comment: str = "", channel: str = RatingChannel.PLATFORM,
-              now=None) -> Case:
+def rate_case(
+    *, actor, case: Case, rating: str, comment: str = "", channel: str = RatingChannel.PLATFORM, now=None
+) -> Case:
     """评价 by the reporter (a link, or a staff member recording a phone follow-up). 不满意 reopens the case
     once (SHEQU_CASE_REOPEN_LIMIT), with a new handling limit."""
     now = now or timezone.now()
@@ -427,20 +615,54 @@ def rate_case(*, actor, case: Case, rating: str, comment: str = "", channel: str
     locked.rating, locked.rating_comment, locked.rating_channel = rating, comment[:500], channel
     locked.version += 1
     locked.save()
-    CaseEvent.objects.create(case=locked, action=Action.RATE, stage_from=locked.stage, stage_to=locked.stage,
-                             actor=actor, actor_name=_actor_name(actor, locked) if actor else _("反映人"),
-                             note=f"{Rating(rating).label} {comment}".strip(), created_at=now)
-    record_audit(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=snapshot(locked),
-                 reason=_("评价"))
+    CaseEvent.objects.create(
+        case=locked,
+        action=Action.RATE,
+        stage_from=locked.stage,
+        stage_to=locked.stage,
+        actor=actor,
+        actor_name=_actor_name(actor, locked) if actor else _("反映人"),
+        note=f"{Rating(rating).label} {comment}".strip(),
+        created_at=now,
+    )
+    record_audit(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=locked,
+        before=before,
+        after=snapshot(locked),
+        reason=_("评价"),
+    )
     if rating == Rating.UNSATISFIED and locked.reopen_count < case_setting("SHEQU_CASE_REOPEN_LIMIT", 1):
         deadline = _handle_deadline(locked.rule, now)
-        changes = {"reopen_count": locked.reopen_count + 1, "rating": "", "rating_channel": "", "closed_at": None,
-                   "stage_started_at": now, "stage_deadline": deadline, "handle_deadline": deadline,
-                   "handled_late": False, "warned": False, "overdue": False}
-        locked = _transition(actor=actor, case=locked, action=Action.REOPEN, note=comment or _("反映人不满意"),
-                             unit=locked.assignee, now=now, changes=changes, check_permission=False)
+        changes = {
+            "reopen_count": locked.reopen_count + 1,
+            "rating": "",
+            "rating_channel": "",
+            "closed_at": None,
+            "stage_started_at": now,
+            "stage_deadline": deadline,
+            "handle_deadline": deadline,
+            "handled_late": False,
+            "warned": False,
+            "overdue": False,
+        }
+        locked = _transition(
+            actor=actor,
+            case=locked,
+            action=Action.REOPEN,
+            note=comment or _("反映人不满意"),
+            unit=locked.assignee,
+            now=now,
+            changes=changes,
+            check_permission=False,
+        )
         if locked.assignee_id:
-            _notify(locked.assignee, locked, _("案件 %(code)s 反映人不满意，已重新派回处置。") % {"code": locked.code})
+            _notify(
+                locked.assignee,
+                locked,
+                _("案件 %(code)s 反映人不满意，已重新派回处置。") % {"code": locked.code},
+            )
     return locked
 
 
@@ -451,8 +673,11 @@ def duplicate_candidates(case: Case, limit: int = 10) -> list[Case]:
     """Open cases of the same category at the same building group or estate within the window, and
     cases at the same residential area whose description is very similar (difflib ratio ≥ 0.6)."""
     window = datetime.timedelta(days=case_setting("SHEQU_CASE_DUPLICATE_DAYS", 7))
-    recent = Case.objects.filter(stage__in=OPEN_STAGES, reported_at__gte=case.reported_at - window).exclude(
-        pk=case.pk).select_related("category")
+    recent = (
+        Case.objects.filter(stage__in=OPEN_STAGES, reported_at__gte=case.reported_at - window)
+        .exclude(pk=case.pk)
+        .select_related("category")
+    )
     place = Q(pk__in=[])
     if case.building_group_id:
         place |= Q(building_group_id=case.building_group_id)
@@ -460,7 +685,8 @@ def duplicate_candidates(case: Case, limit: int = 10) -> list[Case]:
         place |= Q(estate_id=case.estate_id)
     same_place = list(recent.filter(place, category_id=case.category_id)[:limit]) if case.estate_id else []
     similar = [
-        other for other in recent.filter(unit_id=case.unit_id).exclude(pk__in=[c.pk for c in same_place])[:200]
+        other
+        for other in recent.filter(unit_id=case.unit_id).exclude(pk__in=[c.pk for c in same_place])[:200]
         if difflib.SequenceMatcher(None, other.description, case.description).ratio() >= 0.6
     ]
     return (same_place + similar)[:limit]
@@ -471,8 +697,14 @@ def merge_case(*, actor, case: Case, parent: Case, now=None) -> Case:
     """The duplicate follows its parent from now on: its reporter sees the parent's progress."""
     if parent.pk == case.pk or parent.parent_id or parent.stage not in OPEN_STAGES:
         raise ValidationError({"parent": _("只能合并到另一件办理中的案件。")})
-    return _transition(actor=actor, case=case, action=Action.MERGE, note=_("合并至 %(code)s") % {"code": parent.code},
-                       now=now, changes={"parent": parent, "stage_deadline": None, "overdue": False})
+    return _transition(
+        actor=actor,
+        case=case,
+        action=Action.MERGE,
+        note=_("合并至 %(code)s") % {"code": parent.code},
+        now=now,
+        changes={"parent": parent, "stage_deadline": None, "overdue": False},
+    )
 
 
 def followed_case(case: Case) -> Case:
@@ -511,46 +743,105 @@ def sweep_deadlines(now: datetime.datetime | None = None) -> SweepReport:
     report = SweepReport()
     open_cases = Case.objects.filter(stage__in=OPEN_STAGES, stage_deadline__isnull=False)
 
-    to_warn = list(open_cases.filter(warned=False, overdue=False, stage_deadline__gt=now).values_list(
-        "pk", "code", "stage_started_at", "stage_deadline", "stage", "assignee_id", "dispatcher_id"))
+    to_warn = list(
+        open_cases.filter(warned=False, overdue=False, stage_deadline__gt=now).values_list(
+            "pk", "code", "stage_started_at", "stage_deadline", "stage", "assignee_id", "dispatcher_id"
+        )
+    )
     warn_ids, notes = [], []
     for pk, code, started, deadline, stage, assignee_id, dispatcher_id in to_warn:
         # 80% of the limit in calendar time between the stage's start and its deadline (both already
         # fall on working time, so this is the warning point the handler sees on the clock).
         if now >= started + (deadline - started) * 0.8:
             warn_ids.append(pk)
-            unit_id = assignee_id if stage in (Stage.DISPATCHED, Stage.HANDLING) and assignee_id else dispatcher_id
-            notes.append(Notification(unit_id=unit_id, case_id=pk, created_at=now,
-                                      message=_("案件 %(code)s 即将超时（已用时限的80%%）。") % {"code": code}))
+            unit_id = (
+                assignee_id if stage in (Stage.DISPATCHED, Stage.HANDLING) and assignee_id else dispatcher_id
+            )
+            notes.append(
+                Notification(
+                    unit_id=unit_id,
+                    case_id=pk,
+                    created_at=now,
+                    message=_("案件 %(code)s 即将超时（已用时限的80%%）。") % {"code": code},
+                )
+            )
     Case.objects.filter(pk__in=warn_ids).update(warned=True)
     report.warned = len(warn_ids)
 
-    late = list(open_cases.filter(overdue=False, stage_deadline__lte=now).values_list(
-        "pk", "code", "stage", "assignee_id", "dispatcher_id"))
+    late = list(
+        open_cases.filter(overdue=False, stage_deadline__lte=now).values_list(
+            "pk", "code", "stage", "assignee_id", "dispatcher_id"
+        )
+    )
     for pk, code, stage, assignee_id, dispatcher_id in late:
-        unit_id = assignee_id if stage in (Stage.DISPATCHED, Stage.HANDLING) and assignee_id else dispatcher_id
-        notes.append(Notification(unit_id=unit_id, case_id=pk, created_at=now,
-                                  message=_("案件 %(code)s 已超时。") % {"code": code}))
+        unit_id = (
+            assignee_id if stage in (Stage.DISPATCHED, Stage.HANDLING) and assignee_id else dispatcher_id
+        )
+        notes.append(
+            Notification(
+                unit_id=unit_id,
+                case_id=pk,
+                created_at=now,
+                message=_("案件 %(code)s 已超时。") % {"code": code},
+            )
+        )
     Case.objects.filter(pk__in=[row[0] for row in late]).update(overdue=True, warned=True)
-    CaseEvent.objects.bulk_create([CaseEvent(case_id=row[0], action=Action.OVERDUE, stage_from=row[2],
-                                             stage_to=row[2], actor_name=_("系统"), created_at=now) for row in late])
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case_id=row[0],
+                action=Action.OVERDUE,
+                stage_from=row[2],
+                stage_to=row[2],
+                actor_name=_("系统"),
+                created_at=now,
+            )
+            for row in late
+        ]
+    )
     report.overdue = len(late)
 
     grace = datetime.timedelta(hours=case_setting("SHEQU_SUPERVISION_GRACE_HOURS", 24))
     supervised = Supervision.objects.filter(status="open").values("case_id")
-    due = list(open_cases.filter(overdue=True, stage_deadline__lte=now - grace).exclude(pk__in=supervised)
-               .values_list("pk", "code", "stage", "assignee_id", "dispatcher_id"))
+    due = list(
+        open_cases.filter(overdue=True, stage_deadline__lte=now - grace)
+        .exclude(pk__in=supervised)
+        .values_list("pk", "code", "stage", "assignee_id", "dispatcher_id")
+    )
     deadline = workdays.add_working_days(now, case_setting("SHEQU_SUPERVISION_DAYS", 2))
-    Supervision.objects.bulk_create([
-        Supervision(case_id=pk, reason=_("超过时限仍未办结，系统自动督办"), opened_at=now, deadline=deadline)
-        for pk, *_rest in due
-    ])
-    CaseEvent.objects.bulk_create([CaseEvent(case_id=row[0], action=Action.SUPERVISE, stage_from=row[2],
-                                             stage_to=row[2], actor_name=_("系统"), created_at=now) for row in due])
+    Supervision.objects.bulk_create(
+        [
+            Supervision(
+                case_id=pk, reason=_("超过时限仍未办结，系统自动督办"), opened_at=now, deadline=deadline
+            )
+            for pk, *_rest in due
+        ]
+    )
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case_id=row[0],
+                action=Action.SUPERVISE,
+                stage_from=row[2],
+                stage_to=row[2],
+                actor_name=_("系统"),
+                created_at=now,
+            )
+            for row in due
+        ]
+    )
     for pk, code, stage, assignee_id, dispatcher_id in due:
-        unit_id = assignee_id if stage in (Stage.DISPATCHED, Stage.HANDLING) and assignee_id else dispatcher_id
-        notes.append(Notification(unit_id=unit_id, case_id=pk, created_at=now,
-                                  message=_("案件 %(code)s 已被督办。") % {"code": code}))
+        unit_id = (
+            assignee_id if stage in (Stage.DISPATCHED, Stage.HANDLING) and assignee_id else dispatcher_id
+        )
+        notes.append(
+            Notification(
+                unit_id=unit_id,
+                case_id=pk,
+                created_at=now,
+                message=_("案件 %(code)s 已被督办。") % {"code": code},
+            )
+        )
     report.supervised = len(due)
     Notification.objects.bulk_create(notes, batch_size=2000)
     return report
@@ -568,14 +859,32 @@ def open_supervision(*, actor, case: Case, reason: str, days: int = 2, now=None)
         raise PermissionDenied(_("只有区地区办可以督办案件。"))
     if not case.is_open:
         raise ValidationError({"reason": _("已结案的案件无需督办。")})
-    supervision = Supervision.objects.create(case=case, reason=reason, opened_at=now,
-                                             deadline=workdays.add_working_days(now, days))
-    CaseEvent.objects.create(case=case, action=Action.SUPERVISE, stage_from=case.stage, stage_to=case.stage,
-                             actor=actor, actor_name=str(actor), note=reason, created_at=now)
-    record_audit(actor=actor, action=AuditAction.CREATE, instance=supervision, before=None,
-                 after=snapshot(supervision), reason=reason)
-    _notify(holder_of(case), case, _("案件 %(code)s 已被区地区办督办：%(reason)s") % {"code": case.code,
-                                                                                "reason": reason})
+    supervision = Supervision.objects.create(
+        case=case, reason=reason, opened_at=now, deadline=workdays.add_working_days(now, days)
+    )
+    CaseEvent.objects.create(
+        case=case,
+        action=Action.SUPERVISE,
+        stage_from=case.stage,
+        stage_to=case.stage,
+        actor=actor,
+        actor_name=str(actor),
+        note=reason,
+        created_at=now,
+    )
+    record_audit(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=supervision,
+        before=None,
+        after=snapshot(supervision),
+        reason=reason,
+    )
+    _notify(
+        holder_of(case),
+        case,
+        _("案件 %(code)s 已被区地区办督办：%(reason)s") % {"code": case.code, "reason": reason},
+    )
     return supervision
 
 
@@ -583,24 +892,59 @@ def open_supervision(*, actor, case: Case, reason: str, days: int = 2, now=None)
 
 
 @transaction.atomic
-def summon_department(*, actor, street: Unit, department: Unit, reason: str, request: str, response_days: int = 3,
-                      meeting_at=None, cases=(), now=None) -> Summons:
+def summon_department(
+    *,
+    actor,
+    street: Unit,
+    department: Unit,
+    reason: str,
+    request: str,
+    response_days: int = 3,
+    meeting_at=None,
+    cases=(),
+    now=None,
+) -> Summons:
     now = now or timezone.now()
     if department.kind != UnitKind.DEPARTMENT:
         raise ValidationError({"department": _("只能约请区职能部门。")})
     if response_days < 1 or response_days > 30:
         raise ValidationError({"response_days": _("答复时限应为1至30个工作日。")})
-    summons = create_record(actor=actor, model=Summons, fields={
-        "code": next_code(f"YQ{now.year}-"), "street": street, "department": department, "reason": reason,
-        "request": request, "response_days": response_days,
-        "response_deadline": workdays.add_working_days(now, response_days), "meeting_at": meeting_at,
-        "created_by": actor, "created_at": now,
-    }, m2m={"cases": list(cases)})
+    summons = create_record(
+        actor=actor,
+        model=Summons,
+        fields={
+            "code": next_code(f"YQ{now.year}-"),
+            "street": street,
+            "department": department,
+            "reason": reason,
+            "request": request,
+            "response_days": response_days,
+            "response_deadline": workdays.add_working_days(now, response_days),
+            "meeting_at": meeting_at,
+            "created_by": actor,
+            "created_at": now,
+        },
+        m2m={"cases": list(cases)},
+    )
     for case in cases:
-        CaseEvent.objects.create(case=case, action=Action.SUMMON, stage_from=case.stage, stage_to=case.stage,
-                                 actor=actor, actor_name=str(actor), unit=department, note=reason, created_at=now)
-    _notify(department, None, _("%(street)s约请：%(reason)s（%(code)s）") % {
-        "street": street, "reason": reason, "code": summons.code}, summons=summons)
+        CaseEvent.objects.create(
+            case=case,
+            action=Action.SUMMON,
+            stage_from=case.stage,
+            stage_to=case.stage,
+            actor=actor,
+            actor_name=str(actor),
+            unit=department,
+            note=reason,
+            created_at=now,
+        )
+    _notify(
+        department,
+        None,
+        _("%(street)s约请：%(reason)s（%(code)s）")
+        % {"street": street, "reason": reason, "code": summons.code},
+        summons=summons,
+    )
     return summons
 
 
@@ -613,18 +957,29 @@ def answer_summons(*, actor, summons: Summons, accepted: bool, answer: str, now=
         raise CaseConflict(_("约请 %(code)s 已答复。") % {"code": summons.code}, code="conflict")
     if not Summons.objects.restrict(actor, "answer").filter(pk=summons.pk).exists():
         raise PermissionDenied(_("只有被约请的部门可以答复。"))
-    summons = update_record(actor=actor, instance=summons, changes={
-        "status": SummonsStatus.ACCEPTED if accepted else SummonsStatus.EXPLAINED, "answer": answer.strip(),
-        "answered_at": now, "answered_on_time": now <= summons.response_deadline,
-    })
-    _notify(summons.street, None, _("%(dept)s已答复约请 %(code)s。") % {"dept": summons.department,
-                                                                  "code": summons.code}, summons=summons)
+    summons = update_record(
+        actor=actor,
+        instance=summons,
+        changes={
+            "status": SummonsStatus.ACCEPTED if accepted else SummonsStatus.EXPLAINED,
+            "answer": answer.strip(),
+            "answered_at": now,
+            "answered_on_time": now <= summons.response_deadline,
+        },
+    )
+    _notify(
+        summons.street,
+        None,
+        _("%(dept)s已答复约请 %(code)s。") % {"dept": summons.department, "code": summons.code},
+        summons=summons,
+    )
     return summons
 
 
 @transaction.atomic
-def close_summons(*, actor, summons: Summons, outcome: str, rating_timeliness: int, rating_result: int,
-                  now=None) -> Summons:
+def close_summons(
+    *, actor, summons: Summons, outcome: str, rating_timeliness: int, rating_result: int, now=None
+) -> Summons:
     """The street records the outcome and rates the department (1–5): the evidence for assessment."""
     now = now or timezone.now()
     for name, value in (("rating_timeliness", rating_timeliness), ("rating_result", rating_result)):
@@ -632,11 +987,18 @@ def close_summons(*, actor, summons: Summons, outcome: str, rating_timeliness: i
             raise ValidationError({name: _("评分为1至5分。")})
     if summons.status == SummonsStatus.CLOSED:
         raise CaseConflict(_("约请 %(code)s 已办结。") % {"code": summons.code}, code="conflict")
-    return update_record(actor=actor, instance=summons, changes={
-        "status": SummonsStatus.CLOSED, "outcome": outcome.strip(), "rating_timeliness": rating_timeliness,
-        "rating_result": rating_result, "closed_at": now,
-        "answered_on_time": summons.answered_on_time if summons.answered_at else False,
-    })
+    return update_record(
+        actor=actor,
+        instance=summons,
+        changes={
+            "status": SummonsStatus.CLOSED,
+            "outcome": outcome.strip(),
+            "rating_timeliness": rating_timeliness,
+            "rating_result": rating_result,
+            "closed_at": now,
+            "answered_on_time": summons.answered_on_time if summons.answered_at else False,
+        },
+    )
 
 
 # Open311 client keys -------------------------------------------------------------------------------
@@ -651,8 +1013,17 @@ def create_open311_client(*, actor, name: str, contact: str = "") -> tuple[Open3
     """A new client application and its key, shown once (stored as SHA-256)."""
     key = secrets.token_urlsafe(32)
     district = Unit.objects.get(kind=UnitKind.DISTRICT)
-    client = create_record(actor=actor, model=Open311Client, fields={
-        "unit": district, "name": name, "contact": contact, "key_prefix": key[:8], "key_hash": hash_api_key(key)})
+    client = create_record(
+        actor=actor,
+        model=Open311Client,
+        fields={
+            "unit": district,
+            "name": name,
+            "contact": contact,
+            "key_prefix": key[:8],
+            "key_hash": hash_api_key(key),
+        },
+    )
     return client, key
 
 
@@ -660,7 +1031,6 @@ def client_for_key(key: str) -> Open311Client | None:
     if not key:
         return None
     return Open311Client.objects.filter(key_hash=hash_api_key(key), is_active=True).first()
-
 
 
 # Reads used by the pages and the API -------------------------------------------------------------
@@ -713,17 +1083,33 @@ def create_category(*, actor, reason: str = "", **fields: Any) -> Category:
     return create_record(actor=actor, model=Category, fields={**fields, "unit": _district()}, reason=reason)
 
 
-def update_category(*, actor, category: Category, changes: dict[str, Any], expected_version: int | None = None,
-                    reason: str = "") -> Category:
-    return update_record(actor=actor, instance=category, changes=changes, expected_version=expected_version,
-                         reason=reason)
+def update_category(
+    *,
+    actor,
+    category: Category,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+    reason: str = "",
+) -> Category:
+    return update_record(
+        actor=actor, instance=category, changes=changes, expected_version=expected_version, reason=reason
+    )
 
 
 def create_rule(*, actor, reason: str = "", **fields: Any) -> ResponsibilityRule:
-    return create_record(actor=actor, model=ResponsibilityRule, fields={**fields, "unit": _district()}, reason=reason)
+    return create_record(
+        actor=actor, model=ResponsibilityRule, fields={**fields, "unit": _district()}, reason=reason
+    )
 
 
-def update_rule(*, actor, rule: ResponsibilityRule, changes: dict[str, Any], expected_version: int | None = None,
-                reason: str = "") -> ResponsibilityRule:
-    return update_record(actor=actor, instance=rule, changes=changes, expected_version=expected_version,
-                         reason=reason)
+def update_rule(
+    *,
+    actor,
+    rule: ResponsibilityRule,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+    reason: str = "",
+) -> ResponsibilityRule:
+    return update_record(
+        actor=actor, instance=rule, changes=changes, expected_version=expected_version, reason=reason
+    )

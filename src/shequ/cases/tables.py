@@ -15,10 +15,23 @@ class CaseTable(tables.Table):
 
     class Meta:
         model = Case
-        fields = ["code", "reported_at", "source", "category", "unit", "stage", "assignee", "stage_deadline", "overdue"]
+        fields = [
+            "code",
+            "reported_at",
+            "source",
+            "category",
+            "unit",
+            "stage",
+            "assignee",
+            "stage_deadline",
+            "overdue",
+        ]
         attrs = {"class": "table table-vcenter card-table table-striped"}
-        row_attrs = {"class": lambda record: "table-danger" if record.overdue else ("table-warning" if record.warned
-                                                                                     else "")}
+        row_attrs = {
+            "class": lambda record: (
+                "table-danger" if record.overdue else ("table-warning" if record.warned else "")
+            )
+        }
 
 
 class SummonsTable(tables.Table):
@@ -27,8 +40,16 @@ class SummonsTable(tables.Table):
 
     class Meta:
         model = Summons
-        fields = ["code", "created_at", "street", "department", "reason", "status", "response_deadline",
-                  "answered_on_time"]
+        fields = [
+            "code",
+            "created_at",
+            "street",
+            "department",
+            "reason",
+            "status",
+            "response_deadline",
+            "answered_on_time",
+        ]
         attrs = {"class": "table table-vcenter card-table table-striped"}
 
 
@@ -48,7 +69,15 @@ class RuleTable(tables.Table):
 
     class Meta:
         model = ResponsibilityRule
-        fields = ["category", "scope", "housing_type", "responsible", "responsible_unit", "handle", "is_active"]
+        fields = [
+            "category",
+            "scope",
+            "housing_type",
+            "responsible",
+            "responsible_unit",
+            "handle",
+            "is_active",
+        ]
         attrs = {"class": "table table-vcenter card-table table-sm"}
 
     def render_handle(self, record):

@@ -102,18 +102,50 @@ class CaseQueue(CaseList):
 def queue_links(user) -> list[tuple[str, str]]:
     from shequ.core.scoping import user_may
 
-    return [(reverse("case-queue", args=[name]), title) for name, (title, action, _f) in QUEUES.items()
-            if user_may(user, Case, action)]
+    return [
+        (reverse("case-queue", args=[name]), title)
+        for name, (title, action, _f) in QUEUES.items()
+        if user_may(user, Case, action)
+    ]
 
 
 class CaseDetail(ScopedDetailView):
     model = Case
     template_name = "cases/case_detail.html"
-    select_related = ("category__parent", "unit__parent", "estate", "building_group__building", "grid", "assignee",
-                      "dispatcher", "parent", "rule")
-    fields = ("category", "description", "source", "urgency", "unit", "estate", "building_group", "grid", "address",
-              "reporter_name_masked", "reporter_phone_masked", "stage", "dispatcher", "assignee", "reported_at",
-              "stage_deadline", "handle_deadline", "result", "rating", "rating_comment", "parent")
+    select_related = (
+        "category__parent",
+        "unit__parent",
+        "estate",
+        "building_group__building",
+        "grid",
+        "assignee",
+        "dispatcher",
+        "parent",
+        "rule",
+    )
+    fields = (
+        "category",
+        "description",
+        "source",
+        "urgency",
+        "unit",
+        "estate",
+        "building_group",
+        "grid",
+        "address",
+        "reporter_name_masked",
+        "reporter_phone_masked",
+        "stage",
+        "dispatcher",
+        "assignee",
+        "reported_at",
+        "stage_deadline",
+        "handle_deadline",
+        "result",
+        "rating",
+        "rating_comment",
+        "parent",
+    )
 
     def get_template_names(self):
         return [self.template_name]
@@ -125,12 +157,18 @@ class CaseDetail(ScopedDetailView):
         context.update(
             events=case.events.select_related("unit").prefetch_related("attachments"),
             attachments=case.attachments.filter(event__isnull=True),
-            actions=[(action, ACTION_FORMS[action](user=user, case=case), Action(action).label) for action in allowed
-                     if action in ACTION_FORMS],
+            actions=[
+                (action, ACTION_FORMS[action](user=user, case=case), Action(action).label)
+                for action in allowed
+                if action in ACTION_FORMS
+            ],
             proposed=services.propose_assignee(case) if case.stage == Stage.REGISTERED else None,
-            duplicates=services.duplicate_candidates(case) if case.stage in (Stage.REPORTED, Stage.REGISTERED) else [],
+            duplicates=services.duplicate_candidates(case)
+            if case.stage in (Stage.REPORTED, Stage.REGISTERED)
+            else [],
             supervisions=case.supervisions.all(),
-            can_supervise=case.is_open and Case.objects.restrict(user, "supervise").filter(pk=case.pk).exists(),
+            can_supervise=case.is_open
+            and Case.objects.restrict(user, "supervise").filter(pk=case.pk).exists(),
             supervision_form=SupervisionForm(),
             remaining=services.remaining_time(case),
             extra_attributes=extra_attributes(case),
@@ -141,7 +179,9 @@ class CaseDetail(ScopedDetailView):
 def extra_attributes(case: Case) -> list[tuple[str, object]]:
     """The answers to a category's extra questions (Open311 attributes), labelled as the category asks
     them, and a photo link sent by an outside app (shown as a link, never fetched)."""
-    labels = {item.get("code"): item.get("description", item.get("code")) for item in case.category.attributes or []}
+    labels = {
+        item.get("code"): item.get("description", item.get("code")) for item in case.category.attributes or []
+    }
     rows = []
     for key, value in (case.attributes or {}).items():
         if key == "_open311":
@@ -153,8 +193,14 @@ def extra_attributes(case: Case) -> list[tuple[str, object]]:
 
 
 ACTION_FORMS = {
-    Action.REGISTER: NoteForm, Action.REJECT: ReasonForm, Action.DISPATCH: DispatchForm, Action.RETURN: ReasonForm,
-    Action.ACCEPT: NoteForm, Action.FEEDBACK: FeedbackForm, Action.VERIFY_PASS: VerifyForm, Action.RATE: RateForm,
+    Action.REGISTER: NoteForm,
+    Action.REJECT: ReasonForm,
+    Action.DISPATCH: DispatchForm,
+    Action.RETURN: ReasonForm,
+    Action.ACCEPT: NoteForm,
+    Action.FEEDBACK: FeedbackForm,
+    Action.VERIFY_PASS: VerifyForm,
+    Action.RATE: RateForm,
     Action.MERGE: MergeForm,
 }
 
@@ -167,21 +213,29 @@ def _perform(action: str, *, user, case: Case, data: dict) -> Case:
     if action == Action.REJECT:
         return services.reject_case(actor=user, case=case, reason=note)
     if action == Action.DISPATCH:
-        return services.dispatch_case(actor=user, case=case, assignee=data["assignee"], reason=data.get("reason", ""),
-                                      note=note)
+        return services.dispatch_case(
+            actor=user, case=case, assignee=data["assignee"], reason=data.get("reason", ""), note=note
+        )
     if action == Action.RETURN:
         return services.return_case(actor=user, case=case, reason=note)
     if action == Action.ACCEPT:
         return services.accept_case(actor=user, case=case, note=note)
     if action == Action.FEEDBACK:
-        return services.feedback_case(actor=user, case=case, result=data["result"],
-                                      attachments=data.get("attachments", []))
+        return services.feedback_case(
+            actor=user, case=case, result=data["result"], attachments=data.get("attachments", [])
+        )
     if action in (Action.VERIFY_PASS, Action.VERIFY_FAIL):
-        return services.verify_case(actor=user, case=case, passed=data["passed"], note=note,
-                                    attachments=data.get("attachments", []))
+        return services.verify_case(
+            actor=user, case=case, passed=data["passed"], note=note, attachments=data.get("attachments", [])
+        )
     if action == Action.RATE:
-        return services.rate_case(actor=user, case=case, rating=data["rating"], comment=data.get("comment", ""),
-                                  channel=data.get("channel", "phone"))
+        return services.rate_case(
+            actor=user,
+            case=case,
+            rating=data["rating"],
+            comment=data.get("comment", ""),
+            channel=data.get("channel", "phone"),
+        )
     if action == Action.MERGE:
         return services.merge_case(actor=user, case=case, parent=data["parent"])
     raise Http404
@@ -197,7 +251,9 @@ class CaseActionView(LoginRequiredMixin, View):
         case = get_object_or_404(Case.objects.restrict(request.user, "view"), pk=pk)
         permission = services.TRANSITION_PERMISSIONS.get(action)
         if permission and not Case.objects.restrict(request.user, permission).filter(pk=case.pk).exists():
-            raise PermissionDenied(_("您的岗位不能对此案件执行“%(action)s”。") % {"action": Action(action).label})
+            raise PermissionDenied(
+                _("您的岗位不能对此案件执行“%(action)s”。") % {"action": Action(action).label}
+            )
         form = ACTION_FORMS[action](request.POST, request.FILES, user=request.user, case=case)
         if not form.is_valid():
             for errors in form.errors.values():
@@ -224,8 +280,12 @@ class CaseSuperviseView(LoginRequiredMixin, View):
         form = SupervisionForm(request.POST)
         if form.is_valid():
             try:
-                services.open_supervision(actor=request.user, case=case, reason=form.cleaned_data["reason"],
-                                          days=form.cleaned_data["days"])
+                services.open_supervision(
+                    actor=request.user,
+                    case=case,
+                    reason=form.cleaned_data["reason"],
+                    days=form.cleaned_data["days"],
+                )
                 messages.success(request, _("已督办。"))
             except ValidationError as error:
                 messages.error(request, "；".join(error.messages))
@@ -244,8 +304,14 @@ class CaseCreate(ScopedCreateView):
 
     def get_initial(self):
         # Start the place picker from the user's own residential area when it has one.
-        home = next((m.unit for m in self.request.user.memberships.select_related("unit")
-                     if m.unit.kind == UnitKind.NEIGHBORHOOD), None)
+        home = next(
+            (
+                m.unit
+                for m in self.request.user.memberships.select_related("unit")
+                if m.unit.kind == UnitKind.NEIGHBORHOOD
+            ),
+            None,
+        )
         return {"unit": self.request.GET.get("unit") or (home.pk if home else None)}
 
     def save(self, form):
@@ -262,11 +328,20 @@ class PlaceOptions(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user, params = self.request.user, self.request.GET
         if params.get("estate", "").isdigit():
-            options = BuildingGroup.objects.restrict(user, "view").filter(building__estate_id=params["estate"])
-            options = [(group.pk, f"{group.building.number} {group.name}") for group in options.select_related("building")]
+            options = BuildingGroup.objects.restrict(user, "view").filter(
+                building__estate_id=params["estate"]
+            )
+            options = [
+                (group.pk, f"{group.building.number} {group.name}")
+                for group in options.select_related("building")
+            ]
         elif params.get("unit", "").isdigit():
-            options = [(estate.pk, estate.name) for estate in
-                       Estate.objects.restrict(user, "view").filter(unit_id=params["unit"]).order_by("name")]
+            options = [
+                (estate.pk, estate.name)
+                for estate in Estate.objects.restrict(user, "view")
+                .filter(unit_id=params["unit"])
+                .order_by("name")
+            ]
         else:
             options = []
         context["options"] = options
@@ -282,7 +357,9 @@ class NotificationList(ScopedListView):
 
     def get_queryset(self):
         # A user's notifications are those of the units they hold a role at (not the whole subtree).
-        return super().get_queryset().filter(unit__in=[m.unit_id for m in self.request.user.memberships.all()])
+        return (
+            super().get_queryset().filter(unit__in=[m.unit_id for m in self.request.user.memberships.all()])
+        )
 
 
 # 约请 -------------------------------------------------------------------------------------------
@@ -301,9 +378,24 @@ class SummonsDetail(ScopedDetailView):
     model = Summons
     template_name = "cases/summons_detail.html"
     select_related = ("street", "department", "created_by")
-    fields = ("code", "street", "department", "reason", "request", "response_days", "response_deadline", "meeting_at",
-              "status", "answer", "answered_at", "answered_on_time", "outcome", "rating_timeliness", "rating_result",
-              "closed_at")
+    fields = (
+        "code",
+        "street",
+        "department",
+        "reason",
+        "request",
+        "response_days",
+        "response_deadline",
+        "meeting_at",
+        "status",
+        "answer",
+        "answered_at",
+        "answered_on_time",
+        "outcome",
+        "rating_timeliness",
+        "rating_result",
+        "closed_at",
+    )
 
     def get_template_names(self):
         return [self.template_name]
@@ -312,11 +404,17 @@ class SummonsDetail(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         summons, user = self.object, self.request.user
         context["cases"] = Case.objects.restrict(user, "view").filter(summonses=summons)
-        context["can_answer"] = summons.status == SummonsStatus.SENT and Summons.objects.restrict(
-            user, "answer").filter(pk=summons.pk).exists()
-        context["can_close"] = summons.status != SummonsStatus.CLOSED and Summons.objects.restrict(
-            user, "change").filter(pk=summons.pk).exclude(
-            pk__in=Summons.objects.restrict(user, "answer").values("pk")).exists()
+        context["can_answer"] = (
+            summons.status == SummonsStatus.SENT
+            and Summons.objects.restrict(user, "answer").filter(pk=summons.pk).exists()
+        )
+        context["can_close"] = (
+            summons.status != SummonsStatus.CLOSED
+            and Summons.objects.restrict(user, "change")
+            .filter(pk=summons.pk)
+            .exclude(pk__in=Summons.objects.restrict(user, "answer").values("pk"))
+            .exists()
+        )
         context["answer_form"] = SummonsAnswerForm()
         context["close_form"] = SummonsCloseForm()
         return context
@@ -332,10 +430,16 @@ class SummonsCreate(ScopedCreateView):
 
     def save(self, form):
         data = form.cleaned_data
-        return services.summon_department(actor=self.request.user, street=data["street"],
-                                          department=data["department"], reason=data["reason"],
-                                          request=data["request"], response_days=data["response_days"],
-                                          meeting_at=data["meeting_at"], cases=list(data["cases"]))
+        return services.summon_department(
+            actor=self.request.user,
+            street=data["street"],
+            department=data["department"],
+            reason=data["reason"],
+            request=data["request"],
+            response_days=data["response_days"],
+            meeting_at=data["meeting_at"],
+            cases=list(data["cases"]),
+        )
 
 
 class SummonsStep(ServiceFormView):
@@ -409,8 +513,12 @@ class CategoryUpdate(ScopedUpdateView):
     form_class = CategoryForm
 
     def save(self, form):
-        return services.update_category(actor=self.request.user, category=self.object, changes=form.model_fields(),
-                                        expected_version=form.cleaned_data.get("version"))
+        return services.update_category(
+            actor=self.request.user,
+            category=self.object,
+            changes=form.model_fields(),
+            expected_version=form.cleaned_data.get("version"),
+        )
 
 
 class RuleList(ScopedListView):
@@ -435,8 +543,12 @@ class RuleUpdate(ScopedUpdateView):
     form_class = RuleForm
 
     def save(self, form):
-        return services.update_rule(actor=self.request.user, rule=self.object, changes=form.model_fields(),
-                                    expected_version=form.cleaned_data.get("version"))
+        return services.update_rule(
+            actor=self.request.user,
+            rule=self.object,
+            changes=form.model_fields(),
+            expected_version=form.cleaned_data.get("version"),
+        )
 
 
 class Open311ClientList(ScopedListView):
@@ -455,8 +567,9 @@ class Open311ClientCreate(ScopedCreateView):
 
     def form_valid(self, form):
         client, key = services.create_open311_client(actor=self.request.user, **form.cleaned_data)
-        response = render(self.request, self.template_name, {"client": client, "key": key,
-                                                             "title": _("已创建接入应用")})
+        response = render(
+            self.request, self.template_name, {"client": client, "key": key, "title": _("已创建接入应用")}
+        )
         response["Cache-Control"] = "no-store"
         return response
 
@@ -472,18 +585,29 @@ class PublicRating(View):
 
     def get(self, request, token):
         case = self.get_case(token)
-        return render(request, self.template_name, {"case": services.followed_case(case), "form": PublicRateForm(),
-                                                    "title": _("案件办理情况")})
+        return render(
+            request,
+            self.template_name,
+            {"case": services.followed_case(case), "form": PublicRateForm(), "title": _("案件办理情况")},
+        )
 
     def post(self, request, token):
         case = services.followed_case(self.get_case(token))
         form = PublicRateForm(request.POST)
         if form.is_valid():
             try:
-                services.rate_case(actor=None, case=case, rating=form.cleaned_data["rating"],
-                                   comment=form.cleaned_data["comment"], channel="platform")
-                return render(request, self.template_name, {"case": case, "thanks": True, "title": _("感谢评价")})
+                services.rate_case(
+                    actor=None,
+                    case=case,
+                    rating=form.cleaned_data["rating"],
+                    comment=form.cleaned_data["comment"],
+                    channel="platform",
+                )
+                return render(
+                    request, self.template_name, {"case": case, "thanks": True, "title": _("感谢评价")}
+                )
             except ValidationError as error:
                 form.add_error(None, error.messages)
-        return render(request, self.template_name, {"case": case, "form": form, "title": _("案件办理情况")},
-                      status=400)
+        return render(
+            request, self.template_name, {"case": case, "form": form, "title": _("案件办理情况")}, status=400
+        )

@@ -373,7 +373,9 @@ class Column:
 
     def bind(self, model: type[models.Model]) -> Column:
         """The column with its defaults taken from the model field."""
-        assert not self.sensitive or self.mask or self.export, f"{self.name}: a sensitive column exports masked"
+        assert not self.sensitive or self.mask or self.export, (
+            f"{self.name}: a sensitive column exports masked"
+        )
         field_name = self.name if self.field == "" else self.field
         model_field = None
         if field_name:
@@ -1756,7 +1758,12 @@ def write_sheet(fileobj: IO[bytes], *, title: str, columns: Sequence[Column], ro
             FastExcel(str(path))
             .format(bold_headers=True)
             .freeze(row=1)
-            .sheet(title[:31], records(), column_widths=[column.width for column in columns], column_formats=formats)
+            .sheet(
+                title[:31],
+                records(),
+                column_widths=[column.width for column in columns],
+                column_formats=formats,
+            )
             .save()
         )
         with path.open("rb") as written:

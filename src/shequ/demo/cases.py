@@ -701,7 +701,9 @@ def load_demo_cases(count: int, *, seed: int = SEED, today: datetime.date = DEMO
     _save_sequences(last)
     report.summonses, summon_events = _load_summonses(world, rng, issues, count, now)
     report.events += summon_events
-    record_bulk_load(Case, report.cases, f"合成案件（{today:%Y-%m-%d} 前12个月），含流转记录 {report.events} 条")
+    record_bulk_load(
+        Case, report.cases, f"合成案件（{today:%Y-%m-%d} 前12个月），含流转记录 {report.events} 条"
+    )
     record_bulk_load(Supervision, report.supervisions, "合成督办")
     record_bulk_load(Summons, report.summonses, "合成约请")
     return report

@@ -104,8 +104,14 @@ SCALES = {
 }
 
 DEFAULT_TAGS = [
-    ("party_member", "党员"), ("living_alone", "独居老人"), ("oldest_old", "高龄老人"), ("disabled", "残疾人"),
-    ("low_income", "低保/低收入"), ("veteran", "退役军人"), ("priority_care", "重点优抚对象"), ("volunteer", "志愿者"),
+    ("party_member", "党员"),
+    ("living_alone", "独居老人"),
+    ("oldest_old", "高龄老人"),
+    ("disabled", "残疾人"),
+    ("low_income", "低保/低收入"),
+    ("veteran", "退役军人"),
+    ("priority_care", "重点优抚对象"),
+    ("volunteer", "志愿者"),
 ]
 # Central Shanghai's age structure: about a third of residents over 60 (Shanghai's 2020 census gives
 # 23% for the city; the old central districts are markedly older).
@@ -381,11 +387,15 @@ def load_tags() -> dict[str, ResidentTag]:
     district = Unit.objects.get(kind=UnitKind.DISTRICT)
     tags = {}
     for code, name in DEFAULT_TAGS:
-        tags[code], _created = ResidentTag.objects.get_or_create(code=code, defaults={"name": name, "unit": district})
+        tags[code], _created = ResidentTag.objects.get_or_create(
+            code=code, defaults={"name": name, "unit": district}
+        )
     return tags
 
 
-def synthetic_id_number(rng: random.Random, birth: datetime.date, male: bool, used: set[str]) -> tuple[str, str]:
+def synthetic_id_number(
+    rng: random.Random, birth: datetime.date, male: bool, used: set[str]
+) -> tuple[str, str]:
     """A resident ID number that passes GB 11643's checks (region 310106, a real date, the sex digit
     right) but is synthetic: sequence codes 900–999 only, drawn at random. Returns it with its blind
     index; `used` holds the blind indexes already taken."""
@@ -408,7 +418,9 @@ def load_residents(scale: Scale, report: LoadReport, today: datetime.date | None
     # Like estates: an area that has residents already (loaded before, or entered by its committee)
     # gets no synthetic ones.
     settled = Resident.objects.values("unit_id").distinct()
-    groups = list(BuildingGroup.objects.exclude(unit_id__in=settled).select_related("building").order_by("id"))
+    groups = list(
+        BuildingGroup.objects.exclude(unit_id__in=settled).select_related("building").order_by("id")
+    )
     used = set(Resident.objects.exclude(id_index="").values_list("id_index", flat=True)) if groups else set()
     residents, tag_links, batch_size = [], [], 5000
 
@@ -416,7 +428,8 @@ def load_residents(scale: Scale, report: LoadReport, today: datetime.date | None
         Resident.objects.bulk_create(residents, batch_size=batch_size)
         through = Resident.tags.through
         through.objects.bulk_create(
-            [through(resident_id=residents[i].pk, residenttag_id=tag.pk) for i, tag in tag_links], batch_size=batch_size
+            [through(resident_id=residents[i].pk, residenttag_id=tag.pk) for i, tag in tag_links],
+            batch_size=batch_size,
         )
         report.residents += len(residents)
         residents.clear()
@@ -425,23 +438,35 @@ def load_residents(scale: Scale, report: LoadReport, today: datetime.date | None
     for group in groups:
         floors = group.building.floors or 6
         for _n in range(rng.randint(*scale.residents_per_group)):
-            (low, high), = rng.choices([band for band, _w in AGE_BANDS], weights=[w for _b, w in AGE_BANDS])
+            ((low, high),) = rng.choices([band for band, _w in AGE_BANDS], weights=[w for _b, w in AGE_BANDS])
             age = rng.randint(low, high)
             birth = today.replace(year=today.year - age - 1) + datetime.timedelta(days=rng.randint(1, 364))
             male = rng.random() < 0.48
             number, index = synthetic_id_number(rng, birth, male, used)
             phone = f"1380013{rng.randint(0, 9999):04d}" if age >= 16 and rng.random() < 0.85 else ""
             room = f"{rng.randint(1, floors)}{rng.randint(1, 4):02d}"
-            residents.append(Resident(
-                unit_id=group.unit_id, building_group=group, room=room, name=person(rng),
-                gender="M" if male else "F", birth_date=birth, document_type="resident_id",
-                id_cipher=crypto.encrypt(number), id_index=index, id_masked=mask_document(number),
-                phone_cipher=crypto.encrypt(phone) if phone else "",
-                phone_index=crypto.blind_index(phone, "phone") if phone else "",
-                phone_masked=mask_phone(phone) if phone else "",
-                residence_type=rng.choices(["registered", "resident", "floating"], weights=[70, 22, 8])[0],
-                separated=rng.random() < 0.12, note="合成演示数据",
-            ))
+            residents.append(
+                Resident(
+                    unit_id=group.unit_id,
+                    building_group=group,
+                    room=room,
+                    name=person(rng),
+                    gender="M" if male else "F",
+                    birth_date=birth,
+                    document_type="resident_id",
+                    id_cipher=crypto.encrypt(number),
+                    id_index=index,
+                    id_masked=mask_document(number),
+                    phone_cipher=crypto.encrypt(phone) if phone else "",
+                    phone_index=crypto.blind_index(phone, "phone") if phone else "",
+                    phone_masked=mask_phone(phone) if phone else "",
+                    residence_type=rng.choices(["registered", "resident", "floating"], weights=[70, 22, 8])[
+                        0
+                    ],
+                    separated=rng.random() < 0.12,
+                    note="合成演示数据",
+                )
+            )
             position = len(residents) - 1
             if age >= 80:
                 tag_links.append((position, tags["oldest_old"]))
@@ -466,14 +491,18 @@ def load_residents(scale: Scale, report: LoadReport, today: datetime.date | None
 
 def load_households() -> None:
     """One household per building group and room, headed by its oldest member."""
-    people = (Resident.objects.filter(household__isnull=True, building_group__isnull=False)
-              .order_by("building_group_id", "room", "birth_date").values_list("id", "building_group_id", "room",
-                                                                                "unit_id"))
+    people = (
+        Resident.objects.filter(household__isnull=True, building_group__isnull=False)
+        .order_by("building_group_id", "room", "birth_date")
+        .values_list("id", "building_group_id", "room", "unit_id")
+    )
     by_room: dict[tuple[int, str], list[tuple[int, int]]] = {}
     for pk, group_id, room, unit_id in people.iterator(chunk_size=10000):
         by_room.setdefault((group_id, room), []).append((pk, unit_id))
-    households = [Household(building_group_id=group_id, room=room, unit_id=members[0][1], head_id=members[0][0])
-                  for (group_id, room), members in by_room.items()]
+    households = [
+        Household(building_group_id=group_id, room=room, unit_id=members[0][1], head_id=members[0][0])
+        for (group_id, room), members in by_room.items()
+    ]
     Household.objects.bulk_create(households, batch_size=5000)
     links = []
     for household, members in zip(households, by_room.values(), strict=True):

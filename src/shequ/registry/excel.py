@@ -187,25 +187,59 @@ class ResidentRegister(excel.Register):
     scope_column = "unit"
     select_related = ("unit", "building_group__building__estate")
     export_option_names = ("reveal", "reason")
-    error_columns = {"id_index": "id_number", "id_cipher": "id_number", "id_masked": "id_number",
-                     "phone_cipher": "phone", "phone_masked": "phone", "household": "group_name"}
+    error_columns = {
+        "id_index": "id_number",
+        "id_cipher": "id_number",
+        "id_masked": "id_number",
+        "phone_cipher": "phone",
+        "phone_masked": "phone",
+        "household": "group_name",
+    }
     columns = [
-        excel.Column("record_id", _("居民编号"), field=None, kind=excel.INTEGER, export="pk",
-                     help=_("导出文件自带，用于匹配已有居民；新登记的居民留空。")),
+        excel.Column(
+            "record_id",
+            _("居民编号"),
+            field=None,
+            kind=excel.INTEGER,
+            export="pk",
+            help=_("导出文件自带，用于匹配已有居民；新登记的居民留空。"),
+        ),
         excel.Column("unit", _("居民区"), lookup=NEIGHBORHOODS, example="新安居委会", help=AREA_HELP),
         excel.Column("name", example="张三"),
         excel.Column("document_type", example="resident_id"),
-        excel.Column("id_number", _("证件号码"), field=None, required=True, sensitive=True, export="id_masked",
-                     reveal="id_cipher", example="310106195803129174",
-                     help=_("居民身份证按 GB 11643 校验（含校验码和出生日期）；全区唯一，用于匹配已登记的居民。")),
+        excel.Column(
+            "id_number",
+            _("证件号码"),
+            field=None,
+            required=True,
+            sensitive=True,
+            export="id_masked",
+            reveal="id_cipher",
+            example="310106195803129174",
+            help=_("居民身份证按 GB 11643 校验（含校验码和出生日期）；全区唯一，用于匹配已登记的居民。"),
+        ),
         excel.Column("gender", example="M", help=_("填写居民身份证号码时由号码得出，可不填。")),
         excel.Column("birth_date", example="1958-03-12", help=_("填写居民身份证号码时由号码得出，可不填。")),
-        excel.Column("phone", _("电话"), field=None, sensitive=True, export="phone_masked", reveal="phone_cipher",
-                     example="13800138000"),
-        excel.Column("estate_name", _("小区名称"), field=None, export="building_group.building.estate.name",
-                     example="新安花园", help=_("小区、楼号、楼组三列同时填写或同时留空。")),
-        excel.Column("building_number", _("楼号"), field=None, export="building_group.building.number",
-                     example="1号"),
+        excel.Column(
+            "phone",
+            _("电话"),
+            field=None,
+            sensitive=True,
+            export="phone_masked",
+            reveal="phone_cipher",
+            example="13800138000",
+        ),
+        excel.Column(
+            "estate_name",
+            _("小区名称"),
+            field=None,
+            export="building_group.building.estate.name",
+            example="新安花园",
+            help=_("小区、楼号、楼组三列同时填写或同时留空。"),
+        ),
+        excel.Column(
+            "building_number", _("楼号"), field=None, export="building_group.building.number", example="1号"
+        ),
         excel.Column("group_name", _("楼组"), field=None, export="building_group.name", example="1号1楼组"),
         excel.Column("room", example="101"),
         excel.Column("residence_type", example="registered"),
@@ -218,11 +252,18 @@ class ResidentRegister(excel.Register):
     ]
     relations = [
         excel.Relation(
-            "building_group", BuildingGroup,
-            {"building__estate__unit": "unit", "building__estate__name": "estate_name",
-             "building__number": "building_number", "name": "group_name"},
+            "building_group",
+            BuildingGroup,
+            {
+                "building__estate__unit": "unit",
+                "building__estate__name": "estate_name",
+                "building__number": "building_number",
+                "name": "group_name",
+            },
             column="group_name",
-            message=_("居民区“%(unit)s”的小区“%(estate_name)s”%(building_number)s中没有楼组“%(group_name)s”。"),
+            message=_(
+                "居民区“%(unit)s”的小区“%(estate_name)s”%(building_number)s中没有楼组“%(group_name)s”。"
+            ),
         )
     ]
 
@@ -246,7 +287,10 @@ class ResidentRegister(excel.Register):
             if "*" in text:
                 record_id = row.values.get("record_id", excel.EMPTY)
                 if record_id is excel.EMPTY:
-                    row.error("id_number", _("打码的证件号码只能用于更新已有居民：请保留“居民编号”列，或填写完整号码。"))
+                    row.error(
+                        "id_number",
+                        _("打码的证件号码只能用于更新已有居民：请保留“居民编号”列，或填写完整号码。"),
+                    )
                 else:
                     masked_ids[row.number] = (row, record_id, text)
             else:
@@ -267,9 +311,12 @@ class ResidentRegister(excel.Register):
                         for message in error.message_dict.get("phone", error.messages):
                             row.error("phone", message)
         if masked_ids:
-            records = {r.pk: r for r in Resident.objects.filter(
-                pk__in=[record_id for _row, record_id, _text in masked_ids.values()]).only(
-                "pk", "id_index", "id_masked", "document_type")}
+            records = {
+                r.pk: r
+                for r in Resident.objects.filter(
+                    pk__in=[record_id for _row, record_id, _text in masked_ids.values()]
+                ).only("pk", "id_index", "id_masked", "document_type")
+            }
             for row, record_id, text in masked_ids.values():
                 record = records.get(record_id)
                 if record is None or record.id_masked != text:
@@ -298,15 +345,19 @@ class ResidentRegister(excel.Register):
 
     def refused_change_message(self, existing):
         return _("该证件号码已登记在%(area)s，您无权修改：如已迁入本居民区，请原居民区先办理迁出。") % {
-            "area": existing.unit.name}
+            "area": existing.unit.name
+        }
 
     def validate(self, instance, row):
         # The batch checks stand for these per-row queries: related records came from lookups and the
         # relation query, the ID number's uniqueness from the blind-index query and the file's own keys.
         # The personal fields are personal_fields()'s output (ciphertext, HMAC, mask of a validated number):
         # nothing in them for clean_fields to find.
-        instance.full_clean(exclude=["unit", "building_group", "household", *PERSONAL_COLUMNS],
-                            validate_unique=False, validate_constraints=False)
+        instance.full_clean(
+            exclude=["unit", "building_group", "household", *PERSONAL_COLUMNS],
+            validate_unique=False,
+            validate_constraints=False,
+        )
 
     def save_record(self, instance, *, row, actor, created):
         if created:
@@ -326,8 +377,14 @@ class ResidentRegister(excel.Register):
         tagged = {instance.pk: row.m2m["tags"] for row, instance, _before in written if "tags" in row.m2m}
         if tagged:
             through.objects.filter(resident_id__in=list(tagged)).delete()
-            through.objects.bulk_create([through(resident_id=pk, residenttag_id=tag.pk)
-                                         for pk, tags in tagged.items() for tag in tags], batch_size=5000)
+            through.objects.bulk_create(
+                [
+                    through(resident_id=pk, residenttag_id=tag.pk)
+                    for pk, tags in tagged.items()
+                    for tag in tags
+                ],
+                batch_size=5000,
+            )
 
     def landing_path(self, row):
         unit = row.values.get("unit")
@@ -339,14 +396,21 @@ class ResidentRegister(excel.Register):
         """Full numbers only for a role that may reveal residents' personal data, with a reason. Every
         role that may reveal does so over the same units it may view, so the export's rows are all
         revealable."""
-        return options.get("reveal") in ("1", "true", "on") and bool(options.get("reason", "").strip()) and (
-            user.can("registry.resident", "reveal"))
+        return (
+            options.get("reveal") in ("1", "true", "on")
+            and bool(options.get("reason", "").strip())
+            and (user.can("registry.resident", "reveal"))
+        )
 
     def before_export(self, *, user, options, queryset):
         if options.get("reveal") in ("1", "true", "on"):
             if not self.can_reveal(user, options):
                 raise PermissionDenied(_("导出完整的证件号码和电话需要查看权限，并须填写原因。"))
             services.log_personal_data_access(
-                actor=user, instance=Resident(), fields=["id_number", "phone"], reason=options["reason"].strip(),
-                count=queryset.count(), unit_path=f"/{settings.DISTRICT_CODE}/",
+                actor=user,
+                instance=Resident(),
+                fields=["id_number", "phone"],
+                reason=options["reason"].strip(),
+                count=queryset.count(),
+                unit_path=f"/{settings.DISTRICT_CODE}/",
             )

@@ -136,19 +136,35 @@ class ResidentFilter(PlaceFilterSet):
     q = django_filters.CharFilter(label=_("姓名"), field_name="name", lookup_expr="icontains")
     id_number = django_filters.CharFilter(label=_("证件号码（精确）"), method="by_id_number")
     phone = django_filters.CharFilter(label=_("电话（精确）"), method="by_phone")
-    tag = django_filters.ModelChoiceFilter(label=_("标签"), queryset=lambda request: ResidentTag.objects.filter(
-        is_active=True), field_name="tags", to_field_name="code")
+    tag = django_filters.ModelChoiceFilter(
+        label=_("标签"),
+        queryset=lambda request: ResidentTag.objects.filter(is_active=True),
+        field_name="tags",
+        to_field_name="code",
+    )
     age_band = django_filters.ChoiceFilter(label=_("年龄段"), choices=AgeBand.choices, method="by_age_band")
     residence_type = django_filters.ChoiceFilter(label=_("人口类型"), choices=ResidenceType.choices)
     separated = django_filters.BooleanFilter(label=_("人户分离"))
-    status = django_filters.ChoiceFilter(label=_("状态"), choices=ResidentStatus.choices,
-                                         empty_label=_("全部"))
+    status = django_filters.ChoiceFilter(
+        label=_("状态"), choices=ResidentStatus.choices, empty_label=_("全部")
+    )
     building_group = django_filters.NumberFilter(label=_("楼组编号"), field_name="building_group_id")
 
     class Meta:
         model = Resident
-        fields = ["q", "id_number", "phone", "street", "neighborhood", "tag", "age_band", "residence_type",
-                  "separated", "status", "building_group"]
+        fields = [
+            "q",
+            "id_number",
+            "phone",
+            "street",
+            "neighborhood",
+            "tag",
+            "age_band",
+            "residence_type",
+            "separated",
+            "status",
+            "building_group",
+        ]
 
     def by_id_number(self, queryset, name, value: str):
         # Exact match through the blind index: the number itself is never in the database.

@@ -89,8 +89,23 @@ class ResidentForm(ScopedModelForm):
 
     class Meta:
         model = Resident
-        fields = ["name", "document_type", "id_number", "gender", "birth_date", "phone", "unit", "building_group",
-                  "room", "is_head", "residence_type", "separated", "tags", "moved_in_on", "note"]
+        fields = [
+            "name",
+            "document_type",
+            "id_number",
+            "gender",
+            "birth_date",
+            "phone",
+            "unit",
+            "building_group",
+            "room",
+            "is_head",
+            "residence_type",
+            "separated",
+            "tags",
+            "moved_in_on",
+            "note",
+        ]
         labels = {"unit": _("居民区")}
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -109,11 +124,14 @@ class ResidentForm(ScopedModelForm):
         self.fields["building_group"].required = False
         if self.instance.pk:
             self.fields["id_number"].help_text = _("当前：%(masked)s；留空则不修改。") % {
-                "masked": self.instance.id_masked or "—"}
+                "masked": self.instance.id_masked or "—"
+            }
             self.fields["phone"].help_text = _("当前：%(masked)s；留空则不修改。") % {
-                "masked": self.instance.phone_masked or "—"}
+                "masked": self.instance.phone_masked or "—"
+            }
             self.fields["is_head"].initial = bool(
-                self.instance.household_id and self.instance.household.head_id == self.instance.pk)
+                self.instance.household_id and self.instance.household.head_id == self.instance.pk
+            )
         self.fields["gender"].help_text = _("有居民身份证号码时由号码自动得出。")
         self.fields["birth_date"].help_text = _("有居民身份证号码时由号码自动得出。")
 
@@ -127,8 +145,10 @@ class ResidentForm(ScopedModelForm):
 
 
 class EndResidenceForm(forms.Form):
-    status = forms.ChoiceField(label=_("变动类型"), choices=[(ResidentStatus.MOVED_OUT, _("迁出")),
-                                                           (ResidentStatus.DECEASED, _("死亡"))])
+    status = forms.ChoiceField(
+        label=_("变动类型"),
+        choices=[(ResidentStatus.MOVED_OUT, _("迁出")), (ResidentStatus.DECEASED, _("死亡"))],
+    )
     on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("原因"), max_length=500)
 
@@ -139,11 +159,17 @@ class EndResidenceForm(forms.Form):
 
 class RevealForm(forms.Form):
     fields_to_reveal = forms.MultipleChoiceField(
-        label=_("查看"), choices=[("id_number", _("证件号码")), ("phone", _("电话"))],
-        widget=forms.CheckboxSelectMultiple, initial=["id_number", "phone"],
+        label=_("查看"),
+        choices=[("id_number", _("证件号码")), ("phone", _("电话"))],
+        widget=forms.CheckboxSelectMultiple,
+        initial=["id_number", "phone"],
     )
-    reason = forms.CharField(label=_("查看原因"), min_length=2, max_length=500,
-                             help_text=_("将记录查看人、时间和原因，供区地区办核查。"))
+    reason = forms.CharField(
+        label=_("查看原因"),
+        min_length=2,
+        max_length=500,
+        help_text=_("将记录查看人、时间和原因，供区地区办核查。"),
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

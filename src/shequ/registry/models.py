@@ -306,7 +306,12 @@ class Household(RegistryRecord):
     """户: the people registered at one address together, with its head."""
 
     building_group = models.ForeignKey(
-        BuildingGroup, verbose_name=_("楼组"), null=True, blank=True, on_delete=models.PROTECT, related_name="households_set"
+        BuildingGroup,
+        verbose_name=_("楼组"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="households_set",
     )
     room = models.CharField(_("室号"), max_length=20, blank=True)
     head = models.ForeignKey(
@@ -347,18 +352,31 @@ class Resident(RegistryRecord):
     phone_index = models.CharField(_("电话索引"), max_length=64, blank=True, db_index=True, editable=False)
     phone_masked = models.CharField(_("电话"), max_length=24, blank=True, editable=False)
     household = models.ForeignKey(
-        Household, verbose_name=_("户"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+        Household,
+        verbose_name=_("户"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
     )
     building_group = models.ForeignKey(
-        BuildingGroup, verbose_name=_("楼组"), null=True, blank=True, on_delete=models.PROTECT, related_name="residents"
+        BuildingGroup,
+        verbose_name=_("楼组"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="residents",
     )
     room = models.CharField(_("室号"), max_length=20, blank=True)
-    residence_type = models.CharField(_("人口类型"), max_length=16, choices=ResidenceType.choices,
-                                      default=ResidenceType.REGISTERED)
+    residence_type = models.CharField(
+        _("人口类型"), max_length=16, choices=ResidenceType.choices, default=ResidenceType.REGISTERED
+    )
     # 人户分离: registered in one place, living in another.
     separated = models.BooleanField(_("人户分离"), default=False)
     tags = models.ManyToManyField(ResidentTag, verbose_name=_("标签"), blank=True, related_name="residents")
-    status = models.CharField(_("状态"), max_length=16, choices=ResidentStatus.choices, default=ResidentStatus.LIVING)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ResidentStatus.choices, default=ResidentStatus.LIVING
+    )
     moved_in_on = models.DateField(_("入住日期"), null=True, blank=True)
     status_changed_on = models.DateField(_("迁出/死亡日期"), null=True, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
@@ -371,8 +389,12 @@ class Resident(RegistryRecord):
         verbose_name_plural = _("居民")
         ordering = ["unit__path", "name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["id_index"], condition=~Q(id_index=""), name="resident_document_unique",
-                                    violation_error_message=_("该证件号码已登记。")),
+            models.UniqueConstraint(
+                fields=["id_index"],
+                condition=~Q(id_index=""),
+                name="resident_document_unique",
+                violation_error_message=_("该证件号码已登记。"),
+            ),
         ]
         indexes = [models.Index(fields=["unit", "status", "name"]), models.Index(fields=["birth_date"])]
 
@@ -389,12 +411,20 @@ class Resident(RegistryRecord):
     def clean(self):
         # The document number's uniqueness is the constraint below, checked with the area named by the
         # services (one resident) and by the import (a whole batch at once, through the blind index).
-        _require_kind(self.unit if self.unit_id else None, (UnitKind.NEIGHBORHOOD,), "unit",
-                      _("居民必须登记在一个居民区。"))
+        _require_kind(
+            self.unit if self.unit_id else None,
+            (UnitKind.NEIGHBORHOOD,),
+            "unit",
+            _("居民必须登记在一个居民区。"),
+        )
 
     @property
     def age(self) -> int | None:
         if not self.birth_date:
             return None
         today = datetime.date.today()
-        return today.year - self.birth_date.year - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
+        return (
+            today.year
+            - self.birth_date.year
+            - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
+        )

@@ -55,9 +55,24 @@ class ResidentDetail(ScopedDetailView):
     model = Resident
     select_related = ("unit__parent", "building_group__building__estate", "household__head")
     prefetch_related = ("tags",)
-    fields = ("name", "gender", "birth_date", "document_type", "id_masked", "phone_masked", "unit",
-              "building_group", "room", "residence_type", "separated", "tags", "status", "moved_in_on",
-              "status_changed_on", "note")
+    fields = (
+        "name",
+        "gender",
+        "birth_date",
+        "document_type",
+        "id_masked",
+        "phone_masked",
+        "unit",
+        "building_group",
+        "room",
+        "residence_type",
+        "separated",
+        "tags",
+        "status",
+        "moved_in_on",
+        "status_changed_on",
+        "note",
+    )
     edit_url_name = "resident-edit"
 
     def get_context_data(self, **kwargs):
@@ -65,8 +80,11 @@ class ResidentDetail(ScopedDetailView):
         resident = self.object
         user = self.request.user
         if resident.household_id:
-            context["household_members"] = Resident.objects.restrict(user, "view").filter(
-                household_id=resident.household_id).exclude(pk=resident.pk)
+            context["household_members"] = (
+                Resident.objects.restrict(user, "view")
+                .filter(household_id=resident.household_id)
+                .exclude(pk=resident.pk)
+            )
         context["can_reveal"] = Resident.objects.restrict(user, "reveal").filter(pk=resident.pk).exists()
         context["reveal_form"] = RevealForm()
         context["end_form"] = EndResidenceForm()
@@ -83,9 +101,13 @@ class ResidentCreate(ScopedCreateView):
     def save(self, form):
         fields = form.model_fields()
         tags = fields.pop("tags", None) or form.cleaned_data.get("tags", [])
-        return services.create_resident(actor=self.request.user, tags=tags,
-                                        is_head=form.cleaned_data.get("is_head", False),
-                                        **form.personal_values(), **fields)
+        return services.create_resident(
+            actor=self.request.user,
+            tags=tags,
+            is_head=form.cleaned_data.get("is_head", False),
+            **form.personal_values(),
+            **fields,
+        )
 
 
 class ResidentUpdate(ScopedUpdateView):
@@ -95,9 +117,14 @@ class ResidentUpdate(ScopedUpdateView):
     def save(self, form):
         changes = form.model_fields()
         return services.update_resident(
-            actor=self.request.user, resident=self.object, changes=changes, tags=form.cleaned_data.get("tags"),
-            is_head=form.cleaned_data.get("is_head", False), expected_version=form.cleaned_data.get("version"),
-            reason=form.cleaned_data.get("reason", ""), **form.personal_values(),
+            actor=self.request.user,
+            resident=self.object,
+            changes=changes,
+            tags=form.cleaned_data.get("tags"),
+            is_head=form.cleaned_data.get("is_head", False),
+            expected_version=form.cleaned_data.get("version"),
+            reason=form.cleaned_data.get("reason", ""),
+            **form.personal_values(),
         )
 
 
@@ -118,9 +145,13 @@ class ResidentEndResidence(ScopedUpdateView):
         return context
 
     def save(self, form):
-        return services.end_residence(actor=self.request.user, resident=self.object,
-                                      status=form.cleaned_data["status"], on=form.cleaned_data["on"],
-                                      reason=form.cleaned_data["reason"])
+        return services.end_residence(
+            actor=self.request.user,
+            resident=self.object,
+            status=form.cleaned_data["status"],
+            on=form.cleaned_data["on"],
+            reason=form.cleaned_data["reason"],
+        )
 
 
 class ResidentReveal(ServiceFormView):
@@ -144,7 +175,9 @@ class ResidentReveal(ServiceFormView):
         resident = self.get_resident()
         try:
             values = services.reveal_personal_data(
-                actor=self.request.user, resident=resident, fields=form.cleaned_data["fields_to_reveal"],
+                actor=self.request.user,
+                resident=resident,
+                fields=form.cleaned_data["fields_to_reveal"],
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
@@ -153,7 +186,9 @@ class ResidentReveal(ServiceFormView):
         except PermissionDenied as error:
             form.add_error(None, str(error))
             return self.form_invalid(form)
-        response = render(self.request, self.template_name, {**self.get_context_data(form=form), "values": values})
+        response = render(
+            self.request, self.template_name, {**self.get_context_data(form=form), "values": values}
+        )
         response["Cache-Control"] = "no-store"  # a revealed value must not stay in a cache
         return response
 
@@ -178,9 +213,12 @@ class ResidentTagUpdate(ScopedUpdateView):
     form_class = ResidentTagForm
 
     def save(self, form):
-        return services.update_resident_tag(actor=self.request.user, tag=self.object, changes=form.model_fields(),
-                                            expected_version=form.cleaned_data.get("version"))
-
+        return services.update_resident_tag(
+            actor=self.request.user,
+            tag=self.object,
+            changes=form.model_fields(),
+            expected_version=form.cleaned_data.get("version"),
+        )
 
 
 class AccessLogFilter(django_filters.FilterSet):

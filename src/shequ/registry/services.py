@@ -153,8 +153,9 @@ def add_block_member(*, actor, block: Block, reason: str = "", **fields: Any) ->
 # 居民 -------------------------------------------------------------------------------------------
 
 
-def personal_fields(*, document_type: str | None = None, id_number: str | None = None,
-                    phone: str | None = None) -> dict[str, Any]:
+def personal_fields(
+    *, document_type: str | None = None, id_number: str | None = None, phone: str | None = None
+) -> dict[str, Any]:
     """The stored form of personal values: ciphertext, blind index and masked text, plus what a
     resident ID number says (birth date and gender, GB 11643). Only the values given are returned;
     an empty string clears a value. Errors name the form field and never repeat the number."""
@@ -183,8 +184,11 @@ def personal_fields(*, document_type: str | None = None, id_number: str | None =
                 number = validate_phone(phone)
             except ValidationError as error:
                 raise ValidationError({"phone": error.messages}) from None
-            fields.update(phone_cipher=crypto.encrypt(number), phone_index=crypto.blind_index(number, "phone"),
-                          phone_masked=mask_phone(number))
+            fields.update(
+                phone_cipher=crypto.encrypt(number),
+                phone_index=crypto.blind_index(number, "phone"),
+                phone_masked=mask_phone(number),
+            )
     return fields
 
 
@@ -204,9 +208,12 @@ def create_resident_tag(*, actor, reason: str = "", **fields: Any) -> ResidentTa
     return create_record(actor=actor, model=ResidentTag, fields={**fields, "unit": district}, reason=reason)
 
 
-def update_resident_tag(*, actor, tag: ResidentTag, changes: dict[str, Any], expected_version: int | None = None,
-                        reason: str = "") -> ResidentTag:
-    return update_record(actor=actor, instance=tag, changes=changes, expected_version=expected_version, reason=reason)
+def update_resident_tag(
+    *, actor, tag: ResidentTag, changes: dict[str, Any], expected_version: int | None = None, reason: str = ""
+) -> ResidentTag:
+    return update_record(
+        actor=actor, instance=tag, changes=changes, expected_version=expected_version, reason=reason
+    )
 
 
 def check_document_free(id_index: str, resident_pk: int | None = None) -> None:
@@ -220,7 +227,13 @@ def check_document_free(id_index: str, resident_pk: int | None = None) -> None:
 
 @transaction.atomic
 def create_resident(
-    *, actor, id_number: str = "", phone: str = "", tags=(), is_head: bool = False, reason: str = "",
+    *,
+    actor,
+    id_number: str = "",
+    phone: str = "",
+    tags=(),
+    is_head: bool = False,
+    reason: str = "",
     **fields: Any,
 ) -> Resident:
     document_type = fields.get("document_type") or DocumentType.RESIDENT_ID
@@ -254,8 +267,12 @@ def place_in_households(residents: list[Resident], *, save: bool = True) -> None
     wanted = Q(pk__in=[])
     for group, rooms in rooms_by_group.items():
         wanted |= Q(building_group_id=group, room__in=rooms)
-    found = {(h.building_group_id, h.room): h for h in Household.objects.filter(wanted).only(
-        "pk", "building_group_id", "room", "head_id", "unit_id")}
+    found = {
+        (h.building_group_id, h.room): h
+        for h in Household.objects.filter(wanted).only(
+            "pk", "building_group_id", "room", "head_id", "unit_id"
+        )
+    }
     new = {}
     for resident in pending:
         key = (resident.building_group_id, resident.room)
@@ -280,8 +297,16 @@ def head_new_households(household_ids: list[int]) -> None:
 
 
 def update_resident(
-    *, actor, resident: Resident, changes: dict[str, Any], id_number: str | None = None, phone: str | None = None,
-    tags=None, is_head: bool = False, expected_version: int | None = None, reason: str = "",
+    *,
+    actor,
+    resident: Resident,
+    changes: dict[str, Any],
+    id_number: str | None = None,
+    phone: str | None = None,
+    tags=None,
+    is_head: bool = False,
+    expected_version: int | None = None,
+    reason: str = "",
 ) -> Resident:
     """`id_number` / `phone` None leaves the stored value alone (forms show only masked values)."""
     document_type = changes.get("document_type", resident.document_type)
@@ -291,8 +316,14 @@ def update_resident(
     check_document_free(changes.get("id_index", ""), resident.pk)
     m2m = {"tags": tags} if tags is not None else None
     with transaction.atomic():
-        resident = update_record(actor=actor, instance=resident, changes=changes, m2m=m2m,
-                                 expected_version=expected_version, reason=reason)
+        resident = update_record(
+            actor=actor,
+            instance=resident,
+            changes=changes,
+            m2m=m2m,
+            expected_version=expected_version,
+            reason=reason,
+        )
         place_in_household(resident=resident, is_head=is_head)
     return resident
 
@@ -305,8 +336,9 @@ def end_residence(*, actor, resident: Resident, status: str, on: datetime.date, 
         raise ValidationError({"reason": _("请填写原因。")})
     if on > datetime.date.today():
         raise ValidationError({"status_changed_on": _("日期不能晚于今天。")})
-    return update_record(actor=actor, instance=resident, changes={"status": status, "status_changed_on": on},
-                         reason=reason)
+    return update_record(
+        actor=actor, instance=resident, changes={"status": status, "status_changed_on": on}, reason=reason
+    )
 
 
 @transaction.atomic
@@ -329,11 +361,18 @@ def reveal_personal_data(*, actor, resident: Resident, fields: list[str], reason
     return values
 
 
-def log_personal_data_access(*, actor, instance, fields, reason: str, count: int = 1, unit_path: str = "") -> None:
+def log_personal_data_access(
+    *, actor, instance, fields, reason: str, count: int = 1, unit_path: str = ""
+) -> None:
     labels = {"id_number": _("证件号码"), "phone": _("电话")}
     PersonalDataAccess.objects.create(
-        user=actor, content_type=ContentType.objects.get_for_model(type(instance)),
-        object_id=str(instance.pk or ""), object_repr=str(instance)[:200],
-        fields="、".join(str(labels.get(name, name)) for name in fields), record_count=count, reason=reason,
-        unit_path=unit_path or instance.scope_path_value(), request_id=current_request_id(),
+        user=actor,
+        content_type=ContentType.objects.get_for_model(type(instance)),
+        object_id=str(instance.pk or ""),
+        object_repr=str(instance)[:200],
+        fields="、".join(str(labels.get(name, name)) for name in fields),
+        record_count=count,
+        reason=reason,
+        unit_path=unit_path or instance.scope_path_value(),
+        request_id=current_request_id(),
     )

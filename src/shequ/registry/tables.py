@@ -76,8 +76,20 @@ class ResidentTable(tables.Table):
 
     class Meta:
         model = Resident
-        fields = ["name", "gender", "age", "id_masked", "phone_masked", "unit", "building_group", "room",
-                  "residence_type", "separated", "tag_names", "status"]
+        fields = [
+            "name",
+            "gender",
+            "age",
+            "id_masked",
+            "phone_masked",
+            "unit",
+            "building_group",
+            "room",
+            "residence_type",
+            "separated",
+            "tag_names",
+            "status",
+        ]
         attrs = {"class": "table table-vcenter card-table table-striped"}
 
     def render_tag_names(self, value):

@@ -14,8 +14,13 @@ def unit_field(label, **kwargs):
 
 
 class CategorySerializer(VersionedSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.filter(parent__isnull=True),
-                                          required=False, allow_null=True, label=_("大类编码"))
+    parent = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Category.objects.filter(parent__isnull=True),
+        required=False,
+        allow_null=True,
+        label=_("大类编码"),
+    )
 
     class Meta:
         model = Category
@@ -23,14 +28,29 @@ class CategorySerializer(VersionedSerializer):
 
 
 class RuleSerializer(VersionedSerializer):
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all(), label=_("类别编码"))
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.all(), label=_("类别编码")
+    )
     scope = unit_field(_("适用范围单位代码"))
     responsible_unit = unit_field(_("责任单位代码"), required=False, allow_null=True)
 
     class Meta:
         model = ResponsibilityRule
-        fields = ["id", "category", "scope", "housing_type", "responsible", "responsible_unit", "register_hours",
-                  "dispatch_hours", "handle_limit", "handle_unit", "verify_hours", "is_active", "version"]
+        fields = [
+            "id",
+            "category",
+            "scope",
+            "housing_type",
+            "responsible",
+            "responsible_unit",
+            "register_hours",
+            "dispatch_hours",
+            "handle_limit",
+            "handle_unit",
+            "verify_hours",
+            "is_active",
+            "version",
+        ]
 
 
 class CaseEventSerializer(serializers.ModelSerializer):
@@ -52,11 +72,41 @@ class CaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = ["id", "code", "source", "category", "description", "urgency", "unit", "estate", "building_group",
-                  "grid", "address", "latitude", "longitude", "reporter_name_masked", "reporter_phone_masked",
-                  "stage", "dispatcher", "assignee", "parent", "reported_at", "stage_started_at", "stage_deadline",
-                  "handle_deadline", "warned", "overdue", "handled_late", "closed_at", "result", "rating",
-                  "rating_comment", "reopen_count", "return_count", "version"]
+        fields = [
+            "id",
+            "code",
+            "source",
+            "category",
+            "description",
+            "urgency",
+            "unit",
+            "estate",
+            "building_group",
+            "grid",
+            "address",
+            "latitude",
+            "longitude",
+            "reporter_name_masked",
+            "reporter_phone_masked",
+            "stage",
+            "dispatcher",
+            "assignee",
+            "parent",
+            "reported_at",
+            "stage_started_at",
+            "stage_deadline",
+            "handle_deadline",
+            "warned",
+            "overdue",
+            "handled_late",
+            "closed_at",
+            "result",
+            "rating",
+            "rating_comment",
+            "reopen_count",
+            "return_count",
+            "version",
+        ]
         read_only_fields = fields
 
 
@@ -70,13 +120,17 @@ class CaseDetailSerializer(CaseSerializer):
 
 class IntakeSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=Source.choices, default=Source.GRID_PATROL, label=_("来源"))
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.filter(is_active=True),
-                                            label=_("类别编码"))
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.filter(is_active=True), label=_("类别编码")
+    )
     description = serializers.CharField(max_length=2000, label=_("问题描述"))
     unit = unit_field(_("居民区或街道代码"))
-    estate = serializers.PrimaryKeyRelatedField(queryset=Estate.objects.all(), required=False, allow_null=True)
-    building_group = serializers.PrimaryKeyRelatedField(queryset=BuildingGroup.objects.all(), required=False,
-                                                        allow_null=True)
+    estate = serializers.PrimaryKeyRelatedField(
+        queryset=Estate.objects.all(), required=False, allow_null=True
+    )
+    building_group = serializers.PrimaryKeyRelatedField(
+        queryset=BuildingGroup.objects.all(), required=False, allow_null=True
+    )
     grid = serializers.PrimaryKeyRelatedField(queryset=Grid.objects.all(), required=False, allow_null=True)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
@@ -96,8 +150,9 @@ class ReasonSerializer(serializers.Serializer):
 
 class DispatchSerializer(NoteSerializer):
     assignee = unit_field(_("承办单位代码"))
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500,
-                                   label=_("不按职责清单派遣的理由"))
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, label=_("不按职责清单派遣的理由")
+    )
 
 
 class FeedbackSerializer(serializers.Serializer):
@@ -115,7 +170,9 @@ class RateSerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    parent = serializers.SlugRelatedField(slug_field="code", queryset=Case.objects.all(), label=_("合并至案件编号"))
+    parent = serializers.SlugRelatedField(
+        slug_field="code", queryset=Case.objects.all(), label=_("合并至案件编号")
+    )
 
 
 class SuperviseSerializer(serializers.Serializer):
@@ -126,15 +183,46 @@ class SuperviseSerializer(serializers.Serializer):
 class SummonsSerializer(serializers.ModelSerializer):
     street = unit_field(_("约请街道代码"))
     department = unit_field(_("被约请部门代码"))
-    cases = serializers.SlugRelatedField(slug_field="code", many=True, queryset=Case.objects.all(), required=False)
+    cases = serializers.SlugRelatedField(
+        slug_field="code", many=True, queryset=Case.objects.all(), required=False
+    )
 
     class Meta:
         model = Summons
-        fields = ["id", "code", "street", "department", "cases", "reason", "request", "response_days",
-                  "response_deadline", "meeting_at", "status", "answer", "answered_at", "answered_on_time", "outcome",
-                  "rating_timeliness", "rating_result", "closed_at", "created_at"]
-        read_only_fields = ["code", "response_deadline", "status", "answer", "answered_at", "answered_on_time",
-                            "outcome", "rating_timeliness", "rating_result", "closed_at", "created_at"]
+        fields = [
+            "id",
+            "code",
+            "street",
+            "department",
+            "cases",
+            "reason",
+            "request",
+            "response_days",
+            "response_deadline",
+            "meeting_at",
+            "status",
+            "answer",
+            "answered_at",
+            "answered_on_time",
+            "outcome",
+            "rating_timeliness",
+            "rating_result",
+            "closed_at",
+            "created_at",
+        ]
+        read_only_fields = [
+            "code",
+            "response_deadline",
+            "status",
+            "answer",
+            "answered_at",
+            "answered_on_time",
+            "outcome",
+            "rating_timeliness",
+            "rating_result",
+            "closed_at",
+            "created_at",
+        ]
 
 
 class SummonsAnswerSerializer(serializers.Serializer):

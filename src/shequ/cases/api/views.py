@@ -77,52 +77,90 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     @extend_schema(request=NoteSerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"])
     def register(self, request, pk=None):
-        return self._act(request, NoteSerializer, lambda case, data: services.register_case(
-            actor=request.user, case=case, note=data.get("note", "")))
+        return self._act(
+            request,
+            NoteSerializer,
+            lambda case, data: services.register_case(
+                actor=request.user, case=case, note=data.get("note", "")
+            ),
+        )
 
     @extend_schema(request=ReasonSerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._act(request, ReasonSerializer, lambda case, data: services.reject_case(
-            actor=request.user, case=case, reason=data["note"]))
+        return self._act(
+            request,
+            ReasonSerializer,
+            lambda case, data: services.reject_case(actor=request.user, case=case, reason=data["note"]),
+        )
 
     @extend_schema(request=DispatchSerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
     def dispatch_to(self, request, pk=None):  # not `dispatch`: that is the view's own request handler
-        return self._act(request, DispatchSerializer, lambda case, data: services.dispatch_case(
-            actor=request.user, case=case, assignee=data["assignee"], reason=data.get("reason", ""),
-            note=data.get("note", "")))
+        return self._act(
+            request,
+            DispatchSerializer,
+            lambda case, data: services.dispatch_case(
+                actor=request.user,
+                case=case,
+                assignee=data["assignee"],
+                reason=data.get("reason", ""),
+                note=data.get("note", ""),
+            ),
+        )
 
     @extend_schema(request=ReasonSerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
-        return self._act(request, ReasonSerializer, lambda case, data: services.return_case(
-            actor=request.user, case=case, reason=data["note"]))
+        return self._act(
+            request,
+            ReasonSerializer,
+            lambda case, data: services.return_case(actor=request.user, case=case, reason=data["note"]),
+        )
 
     @extend_schema(request=NoteSerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        return self._act(request, NoteSerializer, lambda case, data: services.accept_case(
-            actor=request.user, case=case, note=data.get("note", "")))
+        return self._act(
+            request,
+            NoteSerializer,
+            lambda case, data: services.accept_case(actor=request.user, case=case, note=data.get("note", "")),
+        )
 
     @extend_schema(request=FeedbackSerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"])
     def feedback(self, request, pk=None):
-        return self._act(request, FeedbackSerializer, lambda case, data: services.feedback_case(
-            actor=request.user, case=case, result=data["result"]))
+        return self._act(
+            request,
+            FeedbackSerializer,
+            lambda case, data: services.feedback_case(actor=request.user, case=case, result=data["result"]),
+        )
 
     @extend_schema(request=VerifySerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
-        return self._act(request, VerifySerializer, lambda case, data: services.verify_case(
-            actor=request.user, case=case, passed=data["passed"], note=data.get("note", "")))
+        return self._act(
+            request,
+            VerifySerializer,
+            lambda case, data: services.verify_case(
+                actor=request.user, case=case, passed=data["passed"], note=data.get("note", "")
+            ),
+        )
 
     @extend_schema(request=RateSerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"])
     def rate(self, request, pk=None):
-        return self._act(request, RateSerializer, lambda case, data: services.rate_case(
-            actor=request.user, case=case, rating=data["rating"], comment=data.get("comment", ""),
-            channel=data["channel"]))
+        return self._act(
+            request,
+            RateSerializer,
+            lambda case, data: services.rate_case(
+                actor=request.user,
+                case=case,
+                rating=data["rating"],
+                comment=data.get("comment", ""),
+                channel=data["channel"],
+            ),
+        )
 
     @extend_schema(request=MergeSerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -137,15 +175,25 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     @extend_schema(request=SuperviseSerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"])
     def supervise(self, request, pk=None):
-        return self._act(request, SuperviseSerializer, lambda case, data: services.open_supervision(
-            actor=request.user, case=case, reason=data["reason"], days=data["days"]).case)
+        return self._act(
+            request,
+            SuperviseSerializer,
+            lambda case, data: (
+                services.open_supervision(
+                    actor=request.user, case=case, reason=data["reason"], days=data["days"]
+                ).case
+            ),
+        )
 
     @extend_schema(responses=CaseSerializer(many=True))
     @action(detail=True, methods=["get"])
     def duplicates(self, request, pk=None):
         candidates = services.duplicate_candidates(self.get_object())
-        visible = set(Case.objects.restrict(request.user, "view").filter(
-            pk__in=[c.pk for c in candidates]).values_list("pk", flat=True))
+        visible = set(
+            Case.objects.restrict(request.user, "view")
+            .filter(pk__in=[c.pk for c in candidates])
+            .values_list("pk", flat=True)
+        )
         return Response(CaseSerializer([c for c in candidates if c.pk in visible], many=True).data)
 
 
@@ -163,8 +211,9 @@ class CategoryViewSet(ScopedWriteViewSet):
         return services.create_category(actor=self.request.user, **data)
 
     def update_record(self, instance, data, expected_version):
-        return services.update_category(actor=self.request.user, category=instance, changes=data,
-                                        expected_version=expected_version)
+        return services.update_category(
+            actor=self.request.user, category=instance, changes=data, expected_version=expected_version
+        )
 
 
 class RuleViewSet(ScopedWriteViewSet):
@@ -173,17 +222,22 @@ class RuleViewSet(ScopedWriteViewSet):
     filterset_class = RuleFilter
 
     def base_queryset(self):
-        return ResponsibilityRule.objects.select_related("category", "scope", "responsible_unit").order_by("id")
+        return ResponsibilityRule.objects.select_related("category", "scope", "responsible_unit").order_by(
+            "id"
+        )
 
     def create_record(self, data):
         return services.create_rule(actor=self.request.user, **data)
 
     def update_record(self, instance, data, expected_version):
-        return services.update_rule(actor=self.request.user, rule=instance, changes=data,
-                                    expected_version=expected_version)
+        return services.update_rule(
+            actor=self.request.user, rule=instance, changes=data, expected_version=expected_version
+        )
 
 
-class SummonsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
+class SummonsViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
+):
     """约请: the street sends (POST), the department answers (answer), the street closes and rates (close)."""
 
     model = Summons
@@ -192,14 +246,22 @@ class SummonsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     action_map_to_grant = {**ScopedViewSet.action_map_to_grant, "answer": "answer", "close": "change"}
 
     def base_queryset(self):
-        return Summons.objects.select_related("street", "department").prefetch_related("cases").order_by("-id")
+        return (
+            Summons.objects.select_related("street", "department").prefetch_related("cases").order_by("-id")
+        )
 
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.summon_department(
-            actor=self.request.user, street=data["street"], department=data["department"], reason=data["reason"],
-            request=data["request"], response_days=data.get("response_days", 3), meeting_at=data.get("meeting_at"),
-            cases=data.get("cases", []))
+            actor=self.request.user,
+            street=data["street"],
+            department=data["department"],
+            reason=data["reason"],
+            request=data["request"],
+            response_days=data.get("response_days", 3),
+            meeting_at=data.get("meeting_at"),
+            cases=data.get("cases", []),
+        )
 
     @extend_schema(request=SummonsAnswerSerializer, responses=SummonsSerializer)
     @action(detail=True, methods=["post"])

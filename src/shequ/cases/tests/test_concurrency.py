@@ -16,7 +16,9 @@ from tests.world import build_world
 pytestmark = [
     pytest.mark.postgres_only,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent transactions (PostgreSQL)"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs concurrent transactions (PostgreSQL)"
+    ),
 ]
 
 
@@ -47,8 +49,13 @@ def test_two_dispatchers_registering_at_once(transactional_db):
     world = build_world()
     categories = load_categories()
     load_rules(categories)
-    case = services.report_case(actor=world.user("jiangning"), source="hotline", category=categories["E0101"],
-                                description="垃圾堆放", unit=world.jn.area)
+    case = services.report_case(
+        actor=world.user("jiangning"),
+        source="hotline",
+        category=categories["E0101"],
+        description="垃圾堆放",
+        unit=world.jn.area,
+    )
     jiangning, admin = world.user("jiangning"), world.user("jiangning_admin")
     outcomes = race(
         lambda: services.register_case(actor=jiangning, case=case, note="甲"),
@@ -68,10 +75,17 @@ def test_a_department_accepting_while_it_is_being_returned(transactional_db):
     world = build_world()
     categories = load_categories()
     load_rules(categories)
-    case = services.report_case(actor=world.user("jiangning"), source="hotline", category=categories["S0301"],
-                                description="群租", unit=world.jn.area)
+    case = services.report_case(
+        actor=world.user("jiangning"),
+        source="hotline",
+        category=categories["S0301"],
+        description="群租",
+        unit=world.jn.area,
+    )
     case = services.register_case(actor=world.user("jiangning"), case=case)
-    case = services.dispatch_case(actor=world.user("jiangning"), case=case, assignee=services.propose_assignee(case))
+    case = services.dispatch_case(
+        actor=world.user("jiangning"), case=case, assignee=services.propose_assignee(case)
+    )
     fangguan = world.user("fangguan")
     outcomes = race(
         lambda: services.accept_case(actor=fangguan, case=case),

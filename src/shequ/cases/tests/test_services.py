@@ -15,8 +15,9 @@ from .conftest import at
 def dispatched(world, new_case, now=None, **kwargs):
     case = new_case(now=now, **kwargs)
     case = services.register_case(actor=world.user("jiangning"), case=case, now=now)
-    return services.dispatch_case(actor=world.user("jiangning"), case=case, assignee=services.propose_assignee(case),
-                                  now=now)
+    return services.dispatch_case(
+        actor=world.user("jiangning"), case=case, assignee=services.propose_assignee(case), now=now
+    )
 
 
 def test_a_report_gets_a_code_a_rule_and_a_registration_limit(world, new_case):
@@ -48,7 +49,9 @@ def test_dispatching_elsewhere_needs_a_reason(world, new_case):
     with pytest.raises(ValidationError) as error:
         services.dispatch_case(actor=world.user("jiangning"), case=case, assignee=other)
     assert "区房管局" in str(error.value)
-    case = services.dispatch_case(actor=world.user("jiangning"), case=case, assignee=other, reason="涉及违法搭建")
+    case = services.dispatch_case(
+        actor=world.user("jiangning"), case=case, assignee=other, reason="涉及违法搭建"
+    )
     assert case.assignee == other and "涉及违法搭建" in case.events.last().note
 
 
@@ -60,21 +63,36 @@ def test_the_full_life_of_a_case(world, new_case):
     assert Notification.objects.filter(unit=case.assignee, case=case).exists()
     fangguan = world.user("fangguan")
     case = services.accept_case(actor=fangguan, case=case, now=at(2025, 3, 4, 9))
-    case = services.feedback_case(actor=fangguan, case=case, result="已上门核查，责令整改", now=at(2025, 3, 6, 15))
+    case = services.feedback_case(
+        actor=fangguan, case=case, result="已上门核查，责令整改", now=at(2025, 3, 6, 15)
+    )
     assert case.stage == Stage.HANDLED and not case.handled_late
     case = services.verify_case(actor=world.user("jiangning"), case=case, passed=True, now=at(2025, 3, 7, 10))
     assert case.stage == Stage.CLOSED and case.closed_at == at(2025, 3, 7, 10)
-    case = services.rate_case(actor=None, case=case, rating="satisfied", comment="处理及时", channel="platform")
+    case = services.rate_case(
+        actor=None, case=case, rating="satisfied", comment="处理及时", channel="platform"
+    )
     assert case.rating == "satisfied"
     actions = list(case.events.values_list("action", flat=True))
     assert actions == ["report", "register", "dispatch", "accept", "feedback", "verify_pass", "rate"]
-    assert AuditEntry.objects.filter(object_id=str(case.pk), content_type__model="case").count() == len(actions)
+    assert AuditEntry.objects.filter(object_id=str(case.pk), content_type__model="case").count() == len(
+        actions
+    )
 
 
-@pytest.mark.parametrize(("username", "allowed"), [
-    ("jiangning", True), ("jiangning_admin", True), ("district", True),
-    ("shimen", False), ("xinan", False), ("fangguan", False), ("auditor", False), ("admin", False),
-])
+@pytest.mark.parametrize(
+    ("username", "allowed"),
+    [
+        ("jiangning", True),
+        ("jiangning_admin", True),
+        ("district", True),
+        ("shimen", False),
+        ("xinan", False),
+        ("fangguan", False),
+        ("auditor", False),
+        ("admin", False),
+    ],
+)
 def test_who_may_register(world, new_case, username, allowed):
     case = new_case()
     if allowed:
@@ -85,9 +103,16 @@ def test_who_may_register(world, new_case, username, allowed):
         assert Case.objects.get(pk=case.pk).stage == Stage.REPORTED
 
 
-@pytest.mark.parametrize(("username", "allowed"), [
-    ("fangguan", True), ("jiangning", False), ("xinan", False), ("district", False), ("shimen", False),
-])
+@pytest.mark.parametrize(
+    ("username", "allowed"),
+    [
+        ("fangguan", True),
+        ("jiangning", False),
+        ("xinan", False),
+        ("district", False),
+        ("shimen", False),
+    ],
+)
 def test_only_the_assigned_unit_handles(world, new_case, username, allowed):
     case = dispatched(world, new_case)
     if allowed:
@@ -122,8 +147,9 @@ def test_verification_failure_sends_it_back_with_a_new_limit(world, new_case):
     case = services.feedback_case(actor=fangguan, case=case, result="已处理", now=at(2025, 3, 4, 10))
     with pytest.raises(ValidationError):
         services.verify_case(actor=world.user("jiangning"), case=case, passed=False, note="")
-    case = services.verify_case(actor=world.user("jiangning"), case=case, passed=False, note="现场仍有群租",
-                                now=at(2025, 3, 5, 10))
+    case = services.verify_case(
+        actor=world.user("jiangning"), case=case, passed=False, note="现场仍有群租", now=at(2025, 3, 5, 10)
+    )
     assert case.stage == Stage.HANDLING and case.handle_deadline == at(2025, 3, 12, 17, 30)
 
 
@@ -241,29 +267,56 @@ def test_a_summons_has_a_working_day_deadline_and_is_answered_and_rated(world, n
     case = dispatched(world, new_case)
     street = world.units["310106006"]
     summons = services.summon_department(
-        actor=world.user("jiangning"), street=street, department=case.assignee, reason="群租反复",
-        request="请房管局牵头联合执法", response_days=3, cases=[case], now=at(2025, 9, 29, 10, 0))
+        actor=world.user("jiangning"),
+        street=street,
+        department=case.assignee,
+        reason="群租反复",
+        request="请房管局牵头联合执法",
+        response_days=3,
+        cases=[case],
+        now=at(2025, 9, 29, 10, 0),
+    )
     assert summons.response_deadline == at(2025, 10, 10, 17, 30)  # 9/30, 10/9, 10/10
     assert Notification.objects.filter(unit=case.assignee, summons=summons).exists()
     with pytest.raises(PermissionDenied):
-        services.answer_summons(actor=world.user("jiangning"), summons=summons, accepted=True, answer="我来答")
-    summons = services.answer_summons(actor=world.user("fangguan"), summons=summons, accepted=True,
-                                      answer="已安排联合执法", now=at(2025, 10, 9, 10, 0))
+        services.answer_summons(
+            actor=world.user("jiangning"), summons=summons, accepted=True, answer="我来答"
+        )
+    summons = services.answer_summons(
+        actor=world.user("fangguan"),
+        summons=summons,
+        accepted=True,
+        answer="已安排联合执法",
+        now=at(2025, 10, 9, 10, 0),
+    )
     assert summons.status == "accepted" and summons.answered_on_time
-    summons = services.close_summons(actor=world.user("jiangning"), summons=summons, outcome="已整改",
-                                     rating_timeliness=5, rating_result=4)
+    summons = services.close_summons(
+        actor=world.user("jiangning"), summons=summons, outcome="已整改", rating_timeliness=5, rating_result=4
+    )
     assert summons.status == "closed" and summons.rating_result == 4
     with pytest.raises(ValidationError):
-        services.close_summons(actor=world.user("jiangning"), summons=summons, outcome="", rating_timeliness=9,
-                               rating_result=4)
+        services.close_summons(
+            actor=world.user("jiangning"), summons=summons, outcome="", rating_timeliness=9, rating_result=4
+        )
 
 
 def test_a_late_answer_is_marked_late(world, new_case):
     summons = services.summon_department(
-        actor=world.user("jiangning"), street=world.units["310106006"], department=world.department,
-        reason="占道经营", request="请派员", response_days=1, now=at(2025, 3, 3, 10))
-    summons = services.answer_summons(actor=world.user("fangguan"), summons=summons, accepted=False,
-                                      answer="不属于本部门", now=at(2025, 3, 6, 10))
+        actor=world.user("jiangning"),
+        street=world.units["310106006"],
+        department=world.department,
+        reason="占道经营",
+        request="请派员",
+        response_days=1,
+        now=at(2025, 3, 3, 10),
+    )
+    summons = services.answer_summons(
+        actor=world.user("fangguan"),
+        summons=summons,
+        accepted=False,
+        answer="不属于本部门",
+        now=at(2025, 3, 6, 10),
+    )
     assert summons.answered_on_time is False
     assert Summons.objects.restrict(world.user("shimen"), "view").count() == 0
 

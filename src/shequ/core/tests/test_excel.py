@@ -268,7 +268,8 @@ def test_small_files_are_read_with_calamine_and_give_the_same_rows(tmp_path, mon
     assert len(fast_rows) == len(streamed_rows) == 21
     # Calamine gives numbers as floats; the column parsers read 2001.0 and 2001 alike.
     assert [tuple(v for v in row if v is not None) for row in fast_rows[1:]] == [
-        tuple(float(v) if isinstance(v, int) else v for v in row if v is not None) for row in streamed_rows[1:]
+        tuple(float(v) if isinstance(v, int) else v for v in row if v is not None)
+        for row in streamed_rows[1:]
     ]
 
 

@@ -94,21 +94,48 @@ class ResidentSerializer(VersionedSerializer):
     unit = unit_field(_("居民区代码"))
     id_number = serializers.CharField(write_only=True, required=False, allow_blank=True, label=_("证件号码"))
     phone = serializers.CharField(write_only=True, required=False, allow_blank=True, label=_("电话"))
-    tags = serializers.SlugRelatedField(slug_field="code", many=True, required=False,
-                                        queryset=ResidentTag.objects.filter(is_active=True), label=_("标签代码"))
+    tags = serializers.SlugRelatedField(
+        slug_field="code",
+        many=True,
+        required=False,
+        queryset=ResidentTag.objects.filter(is_active=True),
+        label=_("标签代码"),
+    )
     age = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Resident
-        fields = ["id", "name", "gender", "birth_date", "age", "document_type", "id_number", "id_masked", "phone",
-                  "phone_masked", "unit", "building_group", "room", "household", "residence_type", "separated",
-                  "tags", "status", "moved_in_on", "status_changed_on", "note", "version"]
+        fields = [
+            "id",
+            "name",
+            "gender",
+            "birth_date",
+            "age",
+            "document_type",
+            "id_number",
+            "id_masked",
+            "phone",
+            "phone_masked",
+            "unit",
+            "building_group",
+            "room",
+            "household",
+            "residence_type",
+            "separated",
+            "tags",
+            "status",
+            "moved_in_on",
+            "status_changed_on",
+            "note",
+            "version",
+        ]
         read_only_fields = ["id_masked", "phone_masked", "household", "status", "status_changed_on"]
 
 
 class RevealRequestSerializer(serializers.Serializer):
-    fields = serializers.MultipleChoiceField(choices=["id_number", "phone"], required=False,
-                                             default=["id_number", "phone"])
+    fields = serializers.MultipleChoiceField(
+        choices=["id_number", "phone"], required=False, default=["id_number", "phone"]
+    )
     reason = serializers.CharField(label=_("查看原因"))
 
 

@@ -139,7 +139,11 @@ class ResidentViewSet(ScopedWriteViewSet):
     action_map_to_grant = {**ScopedWriteViewSet.action_map_to_grant, "reveal": "reveal"}
 
     def base_queryset(self):
-        return Resident.objects.select_related("unit").prefetch_related("tags").order_by("unit__path", "name", "id")
+        return (
+            Resident.objects.select_related("unit")
+            .prefetch_related("tags")
+            .order_by("unit__path", "name", "id")
+        )
 
     def create_record(self, data):
         return services.create_resident(actor=self.request.user, **data)
@@ -147,8 +151,14 @@ class ResidentViewSet(ScopedWriteViewSet):
     def update_record(self, instance, data, expected_version):
         personal = {name: data.pop(name) for name in ("id_number", "phone") if name in data}
         tags = data.pop("tags", None)
-        return services.update_resident(actor=self.request.user, resident=instance, changes=data, tags=tags,
-                                        expected_version=expected_version, **personal)
+        return services.update_resident(
+            actor=self.request.user,
+            resident=instance,
+            changes=data,
+            tags=tags,
+            expected_version=expected_version,
+            **personal,
+        )
 
     @extend_schema(request=RevealRequestSerializer, responses={200: RevealResponseSerializer})
     @action(detail=True, methods=["post"])
@@ -156,7 +166,10 @@ class ResidentViewSet(ScopedWriteViewSet):
         resident = self.get_object()
         serializer = RevealRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        values = services.reveal_personal_data(actor=request.user, resident=resident,
-                                               fields=sorted(serializer.validated_data["fields"]),
-                                               reason=serializer.validated_data["reason"])
+        values = services.reveal_personal_data(
+            actor=request.user,
+            resident=resident,
+            fields=sorted(serializer.validated_data["fields"]),
+            reason=serializer.validated_data["reason"],
+        )
         return Response(values, headers={"Cache-Control": "no-store"})

@@ -15,13 +15,51 @@ from shequ.registry.models import Household, Resident
 from shequ.registry.tests.test_import import fill_template, import_through_the_pages, run
 from tests.world import make_id_number
 
-HEADER = ["居民编号", "居民区", "姓名", "证件类型", "证件号码", "性别", "出生日期", "电话", "小区名称", "楼号", "楼组",
-          "室号", "人口类型", "人户分离", "标签", "状态", "入住日期", "迁出/死亡日期", "备注"]
+HEADER = [
+    "居民编号",
+    "居民区",
+    "姓名",
+    "证件类型",
+    "证件号码",
+    "性别",
+    "出生日期",
+    "电话",
+    "小区名称",
+    "楼号",
+    "楼组",
+    "室号",
+    "人口类型",
+    "人户分离",
+    "标签",
+    "状态",
+    "入住日期",
+    "迁出/死亡日期",
+    "备注",
+]
 
 
 def resident_row(number, name="导入居民", phone="13700000001", tags="党员", area="新安居委会", room="301"):
-    return [None, area, name, "居民身份证", number, None, None, phone, "新安花园", "1号", "1号1楼组", room,
-            "户籍人口", "否", tags, "在住", None, None, None]
+    return [
+        None,
+        area,
+        name,
+        "居民身份证",
+        number,
+        None,
+        None,
+        phone,
+        "新安花园",
+        "1号",
+        "1号1楼组",
+        room,
+        "户籍人口",
+        "否",
+        tags,
+        "在住",
+        None,
+        None,
+        None,
+    ]
 
 
 def workbook_of(rows, header=HEADER):
@@ -41,13 +79,44 @@ def test_a_filled_in_template_imports_residents_encrypted(world, client):
     client.force_login(world.user("xinan"))
     number = make_id_number(birth="19450101", sequence=913, male=False)
     # The template's columns are the register's: fill one row under the example.
-    job = import_through_the_pages(client, "residents", fill_template(client, "residents", [
-        [None, "310106006002", "导入阿婆", "居民身份证", number, None, None, "13700000001", "新安花园", "1号",
-         "1号1楼组", "302", "户籍人口", "否", "党员、独居老人", "在住", None, None, None],
-    ]))
+    job = import_through_the_pages(
+        client,
+        "residents",
+        fill_template(
+            client,
+            "residents",
+            [
+                [
+                    None,
+                    "310106006002",
+                    "导入阿婆",
+                    "居民身份证",
+                    number,
+                    None,
+                    None,
+                    "13700000001",
+                    "新安花园",
+                    "1号",
+                    "1号1楼组",
+                    "302",
+                    "户籍人口",
+                    "否",
+                    "党员、独居老人",
+                    "在住",
+                    None,
+                    None,
+                    None,
+                ],
+            ],
+        ),
+    )
     assert job.status == ImportStatus.DONE, job.errors
     resident = Resident.objects.get(name="导入阿婆")
-    assert resident.gender == "F" and resident.birth_date.year == 1945 and resident.building_group == world.jn.group
+    assert (
+        resident.gender == "F"
+        and resident.birth_date.year == 1945
+        and resident.building_group == world.jn.group
+    )
     assert {tag.name for tag in resident.tags.all()} == {"党员", "独居老人"}
     assert crypto.decrypt(resident.id_cipher) == number
     assert Household.objects.get(pk=resident.household_id).head == resident
@@ -62,7 +131,9 @@ def test_a_filled_in_template_imports_residents_encrypted(world, client):
 
 def test_a_duplicate_id_in_the_file_is_caught(world):
     number = make_id_number(birth="19500101", sequence=913)
-    outcome = run("residents", world.user("jiangning"), workbook_of([resident_row(number), resident_row(number, "二")]))
+    outcome = run(
+        "residents", world.user("jiangning"), workbook_of([resident_row(number), resident_row(number, "二")])
+    )
     assert not outcome.ok
     problem = outcome.problems[0]
     assert (problem.row, problem.column) == (3, "证件号码") and "与第 2 行重复" in problem.message
@@ -82,14 +153,18 @@ def test_a_duplicate_id_against_the_database_is_caught(world):
 def test_a_bad_check_digit_is_named_by_row_and_column(world):
     good = make_id_number(birth="19600101", sequence=913)
     bad = good[:-1] + ("1" if good[-1] != "1" else "2")
-    outcome = run("residents", world.user("jiangning"), workbook_of([resident_row(good), resident_row(bad, "错")]))
+    outcome = run(
+        "residents", world.user("jiangning"), workbook_of([resident_row(good), resident_row(bad, "错")])
+    )
     assert [(p.row, p.column) for p in outcome.problems] == [(3, "证件号码")]
     assert "校验码" in outcome.problems[0].message and bad not in outcome.problems[0].message
     assert not Resident.objects.filter(name__startswith="导入").exists()
 
 
 def test_reimporting_the_same_file_changes_nothing(world):
-    rows = [resident_row(make_id_number(birth="19700101", sequence=901 + 2 * i), f"导入{i}") for i in range(5)]
+    rows = [
+        resident_row(make_id_number(birth="19700101", sequence=901 + 2 * i), f"导入{i}") for i in range(5)
+    ]
     user = world.user("jiangning")
     assert run("residents", user, workbook_of(rows)).rows_created == 5
     versions = dict(Resident.objects.values_list("pk", "version"))
@@ -149,8 +224,15 @@ def test_an_export_reveals_numbers_only_with_permission_and_a_reason(world, clie
 
 
 def test_one_bad_row_among_many_writes_nothing(world):
-    rows = [resident_row(make_id_number(birth=f"19{50 + i // 300:02d}0101", sequence=(i * 2) % 1000), f"批{i}",
-                         phone="", tags="") for i in range(600)]
+    rows = [
+        resident_row(
+            make_id_number(birth=f"19{50 + i // 300:02d}0101", sequence=(i * 2) % 1000),
+            f"批{i}",
+            phone="",
+            tags="",
+        )
+        for i in range(600)
+    ]
     rows[598][4] = rows[598][4][:-1] + ("1" if rows[598][4][-1] != "1" else "2")
     outcome = run("residents", world.user("jiangning"), workbook_of(rows))
     assert [(p.row, p.column) for p in outcome.problems] == [(600, "证件号码")]

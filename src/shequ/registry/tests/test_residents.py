@@ -33,21 +33,33 @@ def raw_rows() -> str:
 
 
 def new_resident(world, **overrides):
-    fields = {"unit": world.jn.area, "building_group": world.jn.group, "room": "202", "name": "周阿婆",
-              "id_number": ID, "phone": PHONE}
+    fields = {
+        "unit": world.jn.area,
+        "building_group": world.jn.group,
+        "room": "202",
+        "name": "周阿婆",
+        "id_number": ID,
+        "phone": PHONE,
+    }
     return services.create_resident(actor=world.user("xinan"), **{**fields, **overrides})
 
 
 def test_the_database_never_holds_an_id_or_phone_number_in_clear(world):
     resident = new_resident(world)
-    services.update_resident(actor=world.user("xinan"), resident=resident, changes={"room": "203"},
-                             phone="13987654321")
+    services.update_resident(
+        actor=world.user("xinan"), resident=resident, changes={"room": "203"}, phone="13987654321"
+    )
     api = APIClient()
     api.force_authenticate(world.user("jiangning"))
     other = make_id_number(birth="19900101", sequence=941)
-    assert api.post(reverse("api:resident-list"), {"name": "API居民", "unit": world.jn.area.code,
-                                                   "id_number": other, "phone": "13700001111"},
-                    format="json").status_code == 201
+    assert (
+        api.post(
+            reverse("api:resident-list"),
+            {"name": "API居民", "unit": world.jn.area.code, "id_number": other, "phone": "13700001111"},
+            format="json",
+        ).status_code
+        == 201
+    )
     content = raw_rows()
     for clear in (ID, PHONE, "13987654321", other, "13700001111", ID[6:14]):
         assert clear not in content
@@ -121,12 +133,16 @@ def test_revealing_without_permission_is_refused_and_shows_nothing(world, client
     resident = new_resident(world)
     for username in ("admin", "auditor", "fangguan"):
         client.force_login(world.user(username))
-        response = client.post(reverse("resident-reveal", args=[resident.pk]),
-                               {"fields_to_reveal": ["id_number"], "reason": "想看看"})
+        response = client.post(
+            reverse("resident-reveal", args=[resident.pk]),
+            {"fields_to_reveal": ["id_number"], "reason": "想看看"},
+        )
         assert response.status_code == 403 and ID not in response.content.decode()
         api = APIClient()
         api.force_authenticate(world.user(username))
-        response = api.post(reverse("api:resident-reveal", args=[resident.pk]), {"reason": "想看看"}, format="json")
+        response = api.post(
+            reverse("api:resident-reveal", args=[resident.pk]), {"reason": "想看看"}, format="json"
+        )
         assert response.status_code == 403 and ID not in response.content.decode()
     assert not PersonalDataAccess.objects.exists()
 
@@ -134,8 +150,10 @@ def test_revealing_without_permission_is_refused_and_shows_nothing(world, client
 def test_revealing_with_permission_and_a_reason_shows_the_value_and_logs_one_row(world, client):
     resident = new_resident(world)
     client.force_login(world.user("xinan"))
-    response = client.post(reverse("resident-reveal", args=[resident.pk]),
-                           {"fields_to_reveal": ["id_number", "phone"], "reason": "办理高龄津贴"})
+    response = client.post(
+        reverse("resident-reveal", args=[resident.pk]),
+        {"fields_to_reveal": ["id_number", "phone"], "reason": "办理高龄津贴"},
+    )
     content = response.content.decode()
     assert response.status_code == 200 and ID in content and PHONE in content
     assert response["Cache-Control"] == "no-store"
@@ -147,8 +165,9 @@ def test_revealing_with_permission_and_a_reason_shows_the_value_and_logs_one_row
 def test_a_reveal_needs_a_reason(world, client):
     resident = new_resident(world)
     client.force_login(world.user("xinan"))
-    response = client.post(reverse("resident-reveal", args=[resident.pk]), {"fields_to_reveal": ["id_number"],
-                                                                            "reason": ""})
+    response = client.post(
+        reverse("resident-reveal", args=[resident.pk]), {"fields_to_reveal": ["id_number"], "reason": ""}
+    )
     assert ID not in response.content.decode()
     assert not PersonalDataAccess.objects.exists()
 
@@ -157,19 +176,27 @@ def test_revealing_through_the_api(world):
     resident = new_resident(world)
     api = APIClient()
     api.force_authenticate(world.user("jiangning"))
-    response = api.post(reverse("api:resident-reveal", args=[resident.pk]),
-                        {"fields": ["phone"], "reason": "电话回访"}, format="json")
+    response = api.post(
+        reverse("api:resident-reveal", args=[resident.pk]),
+        {"fields": ["phone"], "reason": "电话回访"},
+        format="json",
+    )
     assert response.status_code == 200 and response.json() == {"phone": PHONE}
     assert PersonalDataAccess.objects.get().fields == "电话"
     api.force_authenticate(world.user("shimen"))
-    assert api.post(reverse("api:resident-reveal", args=[resident.pk]), {"reason": "越界"},
-                    format="json").status_code == 404
+    assert (
+        api.post(
+            reverse("api:resident-reveal", args=[resident.pk]), {"reason": "越界"}, format="json"
+        ).status_code
+        == 404
+    )
 
 
 def test_the_district_office_sees_the_access_log(world, client):
     resident = new_resident(world)
-    services.reveal_personal_data(actor=world.user("xinan"), resident=resident, fields=["id_number"],
-                                  reason="核对身份")
+    services.reveal_personal_data(
+        actor=world.user("xinan"), resident=resident, fields=["id_number"], reason="核对身份"
+    )
     client.force_login(world.user("district"))
     page = client.get(reverse("personaldataaccess-list")).content.decode()
     assert "核对身份" in page and "xinan" not in page.split("核对身份")[1][:0] + page
@@ -180,8 +207,10 @@ def test_the_district_office_sees_the_access_log(world, client):
 def test_moving_out_keeps_the_record_and_its_history(world, client):
     resident = new_resident(world)
     client.force_login(world.user("xinan"))
-    response = client.post(reverse("resident-end", args=[resident.pk]),
-                           {"status": "moved_out", "on": "2025-03-01", "reason": "迁往闵行"})
+    response = client.post(
+        reverse("resident-end", args=[resident.pk]),
+        {"status": "moved_out", "on": "2025-03-01", "reason": "迁往闵行"},
+    )
     assert response.status_code == 302
     resident.refresh_from_db()
     assert resident.status == "moved_out" and resident.status_changed_on == datetime.date(2025, 3, 1)
@@ -193,8 +222,13 @@ def test_moving_out_keeps_the_record_and_its_history(world, client):
 
 def test_residents_in_one_room_form_a_household_with_a_head(world):
     first = new_resident(world)
-    second = new_resident(world, name="周小弟", id_number=make_id_number(birth="19800101", sequence=951),
-                          phone="", is_head=False)
+    second = new_resident(
+        world,
+        name="周小弟",
+        id_number=make_id_number(birth="19800101", sequence=951),
+        phone="",
+        is_head=False,
+    )
     first.refresh_from_db()
     assert first.household_id == second.household_id
     assert Household.objects.get(pk=first.household_id).head == first
@@ -210,8 +244,16 @@ def test_age_band_and_tag_filters(world, client):
 
 
 def test_key_rotation_reencrypts_everything_and_retires_the_old_key(world):
-    residents = [new_resident(world, name=f"轮换{i}", id_number=make_id_number(birth="19700101", sequence=961 + 2 * i),
-                              phone=f"1390000000{i}", building_group=None) for i in range(5)]
+    residents = [
+        new_resident(
+            world,
+            name=f"轮换{i}",
+            id_number=make_id_number(birth="19700101", sequence=961 + 2 * i),
+            phone=f"1390000000{i}",
+            building_group=None,
+        )
+        for i in range(5)
+    ]
     old_key = crypto.load_keyring()["encryption_keys"][0]
     old_tokens = dict(Resident.objects.values_list("pk", "id_cipher"))
 

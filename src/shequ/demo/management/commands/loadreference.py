@@ -14,5 +14,8 @@ class Command(BaseCommand):
         load_units(report)
         load_tags()
         load_rules(load_categories())
-        self.stdout.write(self.style.SUCCESS(
-            f"参考数据已就绪：新增单位 {report.units}，职能部门 {report.departments}（重复运行不会重复添加）。"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"参考数据已就绪：新增单位 {report.units}，职能部门 {report.departments}（重复运行不会重复添加）。"
+            )
+        )
