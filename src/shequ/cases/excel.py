@@ -130,7 +130,7 @@ class CaseRegister(excel.Register):
     def base_queryset(self):
         return Case.objects.all()
 
-    def prepare(self, rows):
+    def prepare(self, rows, *, write):
         for row in rows:
             raw = row.values.get("reported", excel.EMPTY)
             if raw is excel.EMPTY:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -27,6 +28,8 @@ class ConflictError(ValidationError):
 
 
 def _json_value(value: Any) -> Any:
+    if value is None or value.__class__ in (str, int, bool):
+        return value
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -36,18 +39,26 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _snapshot_fields(model: type[models.Model]) -> tuple[tuple[str, str], ...]:
+    """(name, attname) of the fields a snapshot holds: not the timestamps (the audit entry has its own
+    time), not what the model lists in `audit_exclude`."""
+    exclude = set(getattr(model, "audit_exclude", ()))
+    return tuple(
+        (field.name, field.attname)
+        for field in model._meta.concrete_fields
+        if not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+        and field.name not in exclude
+    )
+
+
 def snapshot(instance: models.Model, m2m: dict[str, Iterable] | None = None) -> dict[str, Any]:
     """The record's concrete fields as JSON, many-to-many fields as sorted primary keys. Fields a model
     lists in `audit_exclude` (ciphertexts and blind indexes of personal data, whose masked forms are
     fields of their own) never reach the trail."""
-    exclude = set(getattr(instance, "audit_exclude", ()))
-    data: dict[str, Any] = {}
-    for field in instance._meta.concrete_fields:
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            continue  # the audit entry has its own time
-        if field.name in exclude:
-            continue
-        data[field.name] = _json_value(field.value_from_object(instance))
+    data = {
+        name: _json_value(getattr(instance, attname)) for name, attname in _snapshot_fields(type(instance))
+    }
     if instance.pk:
         # Many-to-many values the caller already holds (an import's row) save a query per record.
         known = m2m or {}
@@ -73,10 +84,11 @@ def audit_entry(
     `actor_name` names a writer that is not a user (an Open311 client application, a job); `unit_path`
     saves a query when the caller already knows it."""
     return AuditEntry(
-        actor=actor if getattr(actor, "pk", None) else None,
+        # Keys rather than objects: imports build thousands of entries, and the descriptors cost.
+        actor_id=getattr(actor, "pk", None),
         actor_name=getattr(actor, "username", "") or actor_name or _("系统"),
         action=action,
-        content_type=ContentType.objects.get_for_model(type(instance)),
+        content_type_id=ContentType.objects.get_for_model(type(instance)).pk,
         object_id=str(instance.pk),
         object_repr=str(instance)[:200],
         # Records outside the unit tree (accounts) are filed under the district.

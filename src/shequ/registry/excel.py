@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from shequ.core import excel
+from shequ.core import bulk, excel
 from shequ.core.personal_data import DocumentType
 from shequ.org.excel import NEIGHBORHOODS, STREETS
 from shequ.org.models import Unit
@@ -272,9 +272,9 @@ class ResidentRegister(excel.Register):
 
     # Import ---------------------------------------------------------------------------------------
 
-    def prepare(self, rows):
-        """Validate and encrypt the ID and phone numbers of a batch; a masked number (an exported file
-        sent back) is matched to its resident through the 居民编号."""
+    def prepare(self, rows, *, write):
+        """Validate the ID and phone numbers of a batch, index them, and in a commit encrypt them; a masked
+        number (an exported file sent back) is matched to its resident through the 居民编号."""
         masked_ids = {}
         for row in rows:
             given = [name for name in GROUP_COLUMNS if row.values.get(name, excel.EMPTY) is not excel.EMPTY]
@@ -295,7 +295,9 @@ class ResidentRegister(excel.Register):
                     masked_ids[row.number] = (row, record_id, text)
             else:
                 try:
-                    row.fields.update(services.personal_fields(document_type=document_type, id_number=text))
+                    row.fields.update(
+                        services.personal_fields(document_type=document_type, id_number=text, encrypt=write)
+                    )
                 except ValidationError as error:
                     for message in error.message_dict.get("id_number", error.messages):
                         row.error("id_number", message)
@@ -306,7 +308,7 @@ class ResidentRegister(excel.Register):
                     row.masked_phone = phone
                 else:
                     try:
-                        row.fields.update(services.personal_fields(phone=phone))
+                        row.fields.update(services.personal_fields(phone=phone, encrypt=write))
                     except ValidationError as error:
                         for message in error.message_dict.get("phone", error.messages):
                             row.error("phone", message)
@@ -354,7 +356,7 @@ class ResidentRegister(excel.Register):
         # The personal fields are personal_fields()'s output (ciphertext, HMAC, mask of a validated number):
         # nothing in them for clean_fields to find.
         instance.full_clean(
-            exclude=["unit", "building_group", "household", *PERSONAL_COLUMNS],
+            exclude=["unit", "building_group", "household", *PERSONAL_COLUMNS, *self.vouched_fields(row)],
             validate_unique=False,
             validate_constraints=False,
         )
@@ -366,25 +368,30 @@ class ResidentRegister(excel.Register):
             instance.save()
 
     def after_batch(self, written):
-        new = [instance for row, instance, before in written if before is None]
-        # Households first (their ids go into the residents' rows), then the residents in one insert,
-        # then one statement heads the new households; moved residents are few, placed one by one.
+        new = [instance for _row, instance, before in written if before is None]
+        changed = [instance for _row, instance, before in written if before is not None]
+        # The new residents' keys first: their new households are created headed by them, their tags and
+        # audit entries point at them. Then one insert each for households, residents and tags; changed
+        # residents are few, saved one by one (save_record) and moved between households here.
+        for resident, pk in zip(new, bulk.allocate_ids(Resident, len(new)), strict=True):
+            resident.pk = pk
         services.place_in_households(new, save=False)
-        Resident.objects.bulk_create(new, batch_size=2000)
+        bulk.insert(Resident, new)
         services.head_new_households(list({r.household_id for r in new if r.household_id}))
-        services.place_in_households([instance for _row, instance, before in written if before is not None])
+        services.place_in_households(changed)
         through = Resident.tags.through
-        tagged = {instance.pk: row.m2m["tags"] for row, instance, _before in written if "tags" in row.m2m}
-        if tagged:
-            through.objects.filter(resident_id__in=list(tagged)).delete()
-            through.objects.bulk_create(
-                [
-                    through(resident_id=pk, residenttag_id=tag.pk)
-                    for pk, tags in tagged.items()
-                    for tag in tags
-                ],
-                batch_size=5000,
-            )
+        changed_pks = {resident.pk for resident in changed}
+        retagged = [
+            instance.pk
+            for row, instance, _before in written
+            if "tags" in row.m2m and instance.pk in changed_pks
+        ]
+        if retagged:
+            through.objects.filter(resident_id__in=retagged).delete()
+        links = [
+            (instance.pk, tag.pk) for row, instance, _before in written for tag in row.m2m.get("tags", ())
+        ]
+        bulk.insert_rows(through, ["resident_id", "residenttag_id"], links)
 
     def landing_path(self, row):
         unit = row.values.get("unit")

@@ -2,6 +2,7 @@
 loader all call these; each validates, checks scope after the write and leaves one audit entry."""
 
 import datetime
+from collections import defaultdict
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
-from shequ.core import crypto
+from shequ.core import bulk, crypto
 from shequ.core.audit import create_record, update_record
 from shequ.core.middleware import current_request_id
 from shequ.core.models import PersonalDataAccess
@@ -154,11 +155,17 @@ def add_block_member(*, actor, block: Block, reason: str = "", **fields: Any) ->
 
 
 def personal_fields(
-    *, document_type: str | None = None, id_number: str | None = None, phone: str | None = None
+    *,
+    document_type: str | None = None,
+    id_number: str | None = None,
+    phone: str | None = None,
+    encrypt: bool = True,
 ) -> dict[str, Any]:
     """The stored form of personal values: ciphertext, blind index and masked text, plus what a
     resident ID number says (birth date and gender, GB 11643). Only the values given are returned;
-    an empty string clears a value. Errors name the form field and never repeat the number."""
+    an empty string clears a value. Errors name the form field and never repeat the number. An import's
+    check passes `encrypt=False`: it looks numbers up by their blind index and stores nothing, and the
+    encryption would be a third of its time."""
     fields: dict[str, Any] = {}
     if id_number is not None:
         if id_number == "":
@@ -169,10 +176,11 @@ def personal_fields(
             except ValidationError as error:
                 raise ValidationError({"id_number": error.messages}) from None
             fields.update(
-                id_cipher=crypto.encrypt(number),
                 id_index=crypto.blind_index(number, document_type or DocumentType.RESIDENT_ID),
                 id_masked=mask_document(number),
             )
+            if encrypt:
+                fields["id_cipher"] = crypto.encrypt(number)
             if (document_type or DocumentType.RESIDENT_ID) == DocumentType.RESIDENT_ID:
                 facts = identity_facts(number)
                 fields.update(birth_date=facts.birth_date, gender=facts.gender)
@@ -184,11 +192,9 @@ def personal_fields(
                 number = validate_phone(phone)
             except ValidationError as error:
                 raise ValidationError({"phone": error.messages}) from None
-            fields.update(
-                phone_cipher=crypto.encrypt(number),
-                phone_index=crypto.blind_index(number, "phone"),
-                phone_masked=mask_phone(number),
-            )
+            fields.update(phone_index=crypto.blind_index(number, "phone"), phone_masked=mask_phone(number))
+            if encrypt:
+                fields["phone_cipher"] = crypto.encrypt(number)
     return fields
 
 
@@ -254,19 +260,28 @@ def place_in_household(*, resident: Resident, is_head: bool = False) -> None:
 
 def place_in_households(residents: list[Resident], *, save: bool = True) -> None:
     """The bulk form (imports): one query for the households that exist, one insert for the new ones,
-    one update for the residents (none with save=False, for residents about to be inserted in bulk:
-    call `head_new_households` after inserting them). A new household is headed by its first resident."""
+    one update for the residents (none with save=False, for residents about to be inserted in bulk,
+    their keys allocated: call `head_new_households` after inserting them). A new household is headed by
+    its first resident."""
     pending = [r for r in residents if r.building_group_id]
     if not pending:
         return
-    rooms_by_group: dict[int, set[str]] = {}
+    # Exactly the households of these (building group, room) pairs, one condition per room number or per
+    # building group, whichever are fewer (a batch of an import spans a street's groups but a few dozen
+    # room numbers). Reading every household of the groups made a big import's cost grow with the square
+    # of its rows; a condition per group took longer to compile than the query took to run.
+    by_room: dict[str, set[int]] = defaultdict(set)
+    by_group: dict[int, set[str]] = defaultdict(set)
     for resident in pending:
-        rooms_by_group.setdefault(resident.building_group_id, set()).add(resident.room)
-    # Only the households of these rooms: loading every household of the groups made a big import's cost
-    # grow with the square of its rows.
+        by_room[resident.room].add(resident.building_group_id)
+        by_group[resident.building_group_id].add(resident.room)
     wanted = Q(pk__in=[])
-    for group, rooms in rooms_by_group.items():
-        wanted |= Q(building_group_id=group, room__in=rooms)
+    if len(by_room) <= len(by_group):
+        for room, groups in by_room.items():
+            wanted |= Q(room=room, building_group_id__in=groups)
+    else:
+        for group, rooms in by_group.items():
+            wanted |= Q(building_group_id=group, room__in=rooms)
     found = {
         (h.building_group_id, h.room): h
         for h in Household.objects.filter(wanted).only(
@@ -277,8 +292,10 @@ def place_in_households(residents: list[Resident], *, save: bool = True) -> None
     for resident in pending:
         key = (resident.building_group_id, resident.room)
         if key not in found and key not in new:
-            new[key] = Household(building_group_id=key[0], room=key[1], unit_id=resident.unit_id)
-    Household.objects.bulk_create(new.values())
+            new[key] = Household(
+                building_group_id=key[0], room=key[1], unit_id=resident.unit_id, head_id=resident.pk
+            )
+    bulk.insert(Household, list(new.values()))
     found.update(new)
     moved = [r for r in pending if r.household_id != found[(r.building_group_id, r.room)].pk]
     for resident in moved:
