@@ -68,7 +68,7 @@ def snapshot(instance: models.Model, m2m: dict[str, Iterable] | None = None) -> 
     return data
 
 
-def audit_entry(
+def audit_values(
     *,
     actor,
     action: str,
@@ -79,27 +79,32 @@ def audit_entry(
     actor_name: str = "",
     unit_path: str = "",
     request_id: str | None = None,
-) -> AuditEntry:
-    """An unsaved entry: `record_audit` saves one, bulk writers (imports) create many at once.
-    `actor_name` names a writer that is not a user (an Open311 client application, a job); `unit_path`
-    saves a query when the caller already knows it."""
-    return AuditEntry(
-        # Keys rather than objects: imports build thousands of entries, and the descriptors cost.
-        actor_id=getattr(actor, "pk", None),
-        actor_name=getattr(actor, "username", "") or actor_name or _("系统"),
-        action=action,
-        content_type_id=ContentType.objects.get_for_model(type(instance)).pk,
-        object_id=str(instance.pk),
-        object_repr=str(instance)[:200],
+) -> dict[str, Any]:
+    """The fields of the audit entry for one write, by attname: `audit_entry` makes the entry of them,
+    bulk writers (imports) insert many at once (core.bulk.insert_values). `actor_name` names a writer
+    that is not a user (an Open311 client application, a job); `unit_path` saves a query when the caller
+    already knows it."""
+    return {
+        "actor_id": getattr(actor, "pk", None),
+        "actor_name": getattr(actor, "username", "") or actor_name or _("系统"),
+        "action": action,
+        "content_type_id": ContentType.objects.get_for_model(type(instance)).pk,
+        "object_id": str(instance.pk),
+        "object_repr": str(instance)[:200],
         # Records outside the unit tree (accounts) are filed under the district.
-        unit_path=unit_path
+        "unit_path": unit_path
         or getattr(instance, "scope_path_value", lambda: "")()
         or f"/{settings.DISTRICT_CODE}/",
-        before=before,
-        after=after,
-        reason=reason,
-        request_id=current_request_id() if request_id is None else request_id,
-    )
+        "before": before,
+        "after": after,
+        "reason": reason,
+        "request_id": current_request_id() if request_id is None else request_id,
+    }
+
+
+def audit_entry(**kwargs: Any) -> AuditEntry:
+    """An unsaved entry for one write (see `audit_values` for the arguments)."""
+    return AuditEntry(**audit_values(**kwargs))
 
 
 def record_audit(**kwargs: Any) -> AuditEntry:

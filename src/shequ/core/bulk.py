@@ -10,12 +10,13 @@ the records' models must have none that matters (their services write them throu
 already), which is the caller's promise.
 
 Values pass to the driver as the fields hold them where the driver takes them as they are (text,
-numbers, booleans, dates, foreign keys); other fields (times, JSON, decimals) go through the field's
-`get_db_prep_save`, as `save()` would send them; `auto_now` and `auto_now_add` fields get the same
-time for the whole batch."""
+numbers, booleans, dates, foreign keys); JSON is dumped to text; other fields (times, decimals) go
+through the field's `get_db_prep_save`, as `save()` would send them; `auto_now` and `auto_now_add`
+fields get the same time for the whole batch."""
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Callable, Sequence
 
@@ -69,33 +70,49 @@ def _is_timestamp(field: models.Field) -> bool:
     return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
 
 
-def _reader(fields: Sequence[models.Field], now) -> Callable[[models.Model], tuple]:
-    """A function giving a record's database values for `fields`, in order; timestamps are `now`."""
-    read = operator.attrgetter(*(field.attname for field in fields))
-    if len(fields) == 1:
-        read = (lambda one: lambda obj: (one(obj),))(read)
-    converted = [
-        (position, field)
-        for position, field in enumerate(fields)
-        if not (_is_plain(field) or _is_timestamp(field))
-    ]
-    timestamps = [
-        (position, field.get_db_prep_save(now, connection))
-        for position, field in enumerate(fields)
-        if _is_timestamp(field)
-    ]
-    if not converted and not timestamps:
-        return read
+def _converter(field: models.Field) -> Callable[[object], object] | None:
+    """What turns the field's Python value into what the driver takes; None where nothing has to."""
+    if _is_plain(field):
+        return None
+    if isinstance(field, models.JSONField):
+        # JSON text: what Django sends SQLite, and what COPY's text format gives a jsonb column (Django's
+        # path through psycopg's Jsonb adapter ends in the same json.dumps, after several calls a value).
+        encoder = field.encoder
+        return lambda value: None if value is None else json.dumps(value, cls=encoder)
+    return lambda value: field.get_db_prep_save(value, connection)
 
-    def values(obj: models.Model) -> tuple:
-        row = list(read(obj))
-        for position, field in converted:
-            row[position] = field.get_db_prep_save(row[position], connection)
-        for position, value in timestamps:
-            row[position] = value
-        return tuple(row)
 
-    return values
+def _rows(model: type[models.Model], records: Sequence, *, by_key: bool, with_pk: bool):
+    """The columns and the database rows of `records` (model instances, or dicts by attname with
+    `by_key`): every concrete field, the primary key only `with_pk`, timestamps the same `now`."""
+    now = timezone.now()
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.generated and not _is_timestamp(field) and (with_pk or not field.primary_key)
+    ]
+    timestamps = [field for field in model._meta.concrete_fields if _is_timestamp(field)]
+    names = [field.attname for field in fields]
+    read = (operator.itemgetter if by_key else operator.attrgetter)(*names)
+    if len(names) == 1:
+        read = (lambda one: lambda record: (one(record),))(read)
+    convert = [
+        (position, to_database) for position, field in enumerate(fields) if (to_database := _converter(field))
+    ]
+    stamped = tuple(field.get_db_prep_save(now, connection) for field in timestamps)
+    rows = []
+    for record in records:
+        row = read(record)
+        if convert:
+            row = list(row)
+            for position, to_database in convert:
+                row[position] = to_database(row[position])
+        rows.append((*row, *stamped))
+    if not by_key:
+        for record in records:
+            for field in timestamps:
+                setattr(record, field.attname, now)
+    return [field.column for field in fields + timestamps], rows
 
 
 def insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
@@ -106,17 +123,18 @@ def insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     missing = [obj for obj in objs if obj.pk is None]
     for obj, pk in zip(missing, allocate_ids(model, len(missing)), strict=True):
         obj.pk = pk
-    fields = [field for field in model._meta.concrete_fields if not field.generated]
-    now = timezone.now()
-    for field in fields:
-        if _is_timestamp(field):
-            for obj in objs:
-                setattr(obj, field.attname, now)
-    read = _reader(fields, now)
-    insert_rows(model, [field.column for field in fields], [read(obj) for obj in objs])
+    columns, rows = _rows(model, objs, by_key=False, with_pk=True)
+    insert_rows(model, columns, rows)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def insert_values(model: type[models.Model], records: Sequence[dict]) -> None:
+    """Insert new rows given as dicts of every field but the key and timestamps, by attname (no model
+    instances: for rows nothing refers back to, such as the audit entries of an import)."""
+    if records:
+        insert_rows(model, *_rows(model, records, by_key=True, with_pk=False))
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple]) -> None:

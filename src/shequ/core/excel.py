@@ -64,7 +64,7 @@ from python_calamine import CalamineWorkbook
 from rustpy_xlsxwriter import FastExcel, Format
 
 from . import bulk, crypto
-from .audit import audit_entry, snapshot
+from .audit import audit_values, snapshot
 from .middleware import current_request_id, set_request_id
 from .models import AuditAction, AuditEntry, ImportJob, ImportStatus
 from .scoping import grant_label, user_may
@@ -505,6 +505,18 @@ class Register:
         self.field_columns = errors
         for key in self.natural_key:
             assert key in errors, f"{self.name}: natural key {key} is written by no column or relation"
+        self._field_names = {field.name for field in self.model._meta.concrete_fields}
+        self._parsed_valid = {
+            column.field
+            for column in self.columns
+            if column.field in self._field_names
+            and (
+                column.choices
+                or (
+                    column.kind in (BOOLEAN, DATE) and not self.model._meta.get_field(column.field).validators
+                )
+            )
+        }
 
     def __str__(self) -> str:
         return self.title
@@ -592,15 +604,8 @@ class Register:
         record's defaults, an existing record's stored values) and those the column's parsing already
         limited to valid values (a choice, a date, 是/否, with no validators of the field's own). For big
         registers' `validate`: clean_fields was a sixth of a check's time."""
-        vouched = {field.name for field in self.model._meta.concrete_fields if field.name not in row.fields}
-        for name in row.fields:
-            column = self.by_name.get(self.field_columns.get(name, ""))
-            if column is None or column.field != name:
-                continue
-            model_field = self.model._meta.get_field(name)
-            if column.choices or (column.kind in (BOOLEAN, DATE) and not model_field.validators):
-                vouched.add(name)
-        return vouched
+        given = row.fields.keys()
+        return (self._field_names - given) | (self._parsed_valid & given)
 
     def refused_change_message(self, existing: models.Model) -> str:
         """What a row matching a record the user may not change is told."""
@@ -1281,20 +1286,21 @@ class ImportRun:
             paths.update(found)
         if not self.outcome.ok:
             raise _Rollback
+        reason = _("%(reason)s第 %(row)d 行")
         entries = [
-            audit_entry(
+            audit_values(
                 actor=self.user,
                 action=AuditAction.IMPORT,
                 instance=instance,
                 before=before,
                 after=snapshot(instance, m2m=row.m2m),
-                reason=_("%(reason)s第 %(row)d 行") % {"reason": self.reason, "row": row.number},
+                reason=reason % {"reason": self.reason, "row": row.number},
                 unit_path=paths.get(instance.pk) or f"/{settings.DISTRICT_CODE}/",
                 request_id=self.request_id,
             )
             for row, instance, before in written
         ]
-        bulk.insert(AuditEntry, entries)
+        bulk.insert_values(AuditEntry, entries)
         self.outcome.rows_written += len(written)
 
 

@@ -91,7 +91,7 @@ def _validate_resident_id(number: str) -> str:
         raise InvalidFormat()
     if number[-1] != ric.calc_check_digit(number):
         raise InvalidChecksum()
-    ric.get_birth_date(number)  # raises InvalidComponent for an impossible date
+    _birth_date(number)  # raises InvalidComponent for an impossible date
     if not _region_known(number[:6], number[6:10]):
         raise InvalidComponent()
     return number
@@ -107,9 +107,16 @@ def _region_known(region: str, year: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1)
+def _birth_date(number: str) -> datetime.date:
+    """stdnum's reading of the birth date; the one-entry cache serves `identity_facts` right after the
+    validation of the same number (a resident's record needs both, and stdnum's compact is slow)."""
+    return ric.get_birth_date(number)
+
+
 def identity_facts(number: str) -> IdentityFacts:
     number = normalise_document(number)
-    return IdentityFacts(birth_date=ric.get_birth_date(number), gender="M" if int(number[16]) % 2 else "F")
+    return IdentityFacts(birth_date=_birth_date(number), gender="M" if int(number[16]) % 2 else "F")
 
 
 def normalise_phone(phone: str) -> str:

@@ -321,6 +321,8 @@ class Household(RegistryRecord):
     class Meta:
         verbose_name = _("户")
         verbose_name_plural = _("户")
+        # A household is found by its address (services.place_in_households, for every resident written).
+        indexes = [models.Index(fields=["building_group", "room"], name="household_address")]
 
     def __str__(self) -> str:
         place = f"{self.building_group} {self.room}".strip() if self.building_group_id else self.room

@@ -282,10 +282,11 @@ def place_in_households(residents: list[Resident], *, save: bool = True) -> None
     else:
         for group, rooms in by_group.items():
             wanted |= Q(building_group_id=group, room__in=rooms)
+    # (key, head) by address: values, not instances (an import finds thousands a batch).
     found = {
-        (h.building_group_id, h.room): h
-        for h in Household.objects.filter(wanted).only(
-            "pk", "building_group_id", "room", "head_id", "unit_id"
+        (group, room): (pk, head)
+        for pk, group, room, head in Household.objects.filter(wanted).values_list(
+            "pk", "building_group_id", "room", "head_id"
         )
     }
     new = {}
@@ -296,14 +297,14 @@ def place_in_households(residents: list[Resident], *, save: bool = True) -> None
                 building_group_id=key[0], room=key[1], unit_id=resident.unit_id, head_id=resident.pk
             )
     bulk.insert(Household, list(new.values()))
-    found.update(new)
-    moved = [r for r in pending if r.household_id != found[(r.building_group_id, r.room)].pk]
+    found.update({key: (household.pk, household.head_id) for key, household in new.items()})
+    moved = [r for r in pending if r.household_id != found[(r.building_group_id, r.room)][0]]
     for resident in moved:
-        resident.household_id = found[(resident.building_group_id, resident.room)].pk
+        resident.household_id = found[(resident.building_group_id, resident.room)][0]
     if save:
         for resident in moved:
             Resident.objects.filter(pk=resident.pk).update(household_id=resident.household_id)
-        head_new_households([h.pk for h in found.values() if h.head_id is None])
+        head_new_households([pk for pk, head in found.values() if head is None])
 
 
 def head_new_households(household_ids: list[int]) -> None:
