@@ -80,26 +80,57 @@ def audit_values(
     unit_path: str = "",
     request_id: str | None = None,
 ) -> dict[str, Any]:
-    """The fields of the audit entry for one write, by attname: `audit_entry` makes the entry of them,
-    bulk writers (imports) insert many at once (core.bulk.insert_values). `actor_name` names a writer
-    that is not a user (an Open311 client application, a job); `unit_path` saves a query when the caller
-    already knows it."""
-    return {
+    """The fields of the audit entry for one write, by attname (`audit_entry` makes the entry of them).
+    `actor_name` names a writer that is not a user (an Open311 client application, a job); `unit_path`
+    saves a query when the caller already knows it."""
+    (values,) = audit_rows(
+        actor=actor,
+        action=action,
+        writes=[(instance, before, after, reason, unit_path)],
+        actor_name=actor_name,
+        request_id=request_id,
+    )
+    return values
+
+
+def audit_rows(
+    *,
+    actor,
+    action: str,
+    writes: Iterable[tuple[models.Model, dict | None, dict | None, str, str]],
+    actor_name: str = "",
+    request_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """`audit_values` for many writes of one actor and action, each (instance, before, after, reason,
+    unit_path): what they share is worked out once (an import audits thousands of rows a batch and
+    inserts them with core.bulk.insert_values)."""
+    shared = {
         "actor_id": getattr(actor, "pk", None),
         "actor_name": getattr(actor, "username", "") or actor_name or _("系统"),
         "action": action,
-        "content_type_id": ContentType.objects.get_for_model(type(instance)).pk,
-        "object_id": str(instance.pk),
-        "object_repr": str(instance)[:200],
-        # Records outside the unit tree (accounts) are filed under the district.
-        "unit_path": unit_path
-        or getattr(instance, "scope_path_value", lambda: "")()
-        or f"/{settings.DISTRICT_CODE}/",
-        "before": before,
-        "after": after,
-        "reason": reason,
         "request_id": current_request_id() if request_id is None else request_id,
     }
+    district = f"/{settings.DISTRICT_CODE}/"
+    content_types: dict[type, int] = {}
+    rows = []
+    for instance, before, after, reason, unit_path in writes:
+        model = type(instance)
+        if model not in content_types:
+            content_types[model] = ContentType.objects.get_for_model(model).pk
+        rows.append(
+            {
+                **shared,
+                "content_type_id": content_types[model],
+                "object_id": str(instance.pk),
+                "object_repr": str(instance)[:200],
+                # Records outside the unit tree (accounts) are filed under the district.
+                "unit_path": unit_path or getattr(instance, "scope_path_value", lambda: "")() or district,
+                "before": before,
+                "after": after,
+                "reason": reason,
+            }
+        )
+    return rows
 
 
 def audit_entry(**kwargs: Any) -> AuditEntry:

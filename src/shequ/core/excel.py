@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import functools
+import gc
 import itertools
 import logging
 import re
@@ -64,7 +65,7 @@ from python_calamine import CalamineWorkbook
 from rustpy_xlsxwriter import FastExcel, Format
 
 from . import bulk, crypto
-from .audit import audit_values, snapshot
+from .audit import audit_rows, snapshot
 from .middleware import current_request_id, set_request_id
 from .models import AuditAction, AuditEntry, ImportJob, ImportStatus
 from .scoping import grant_label, user_may
@@ -845,6 +846,18 @@ class Outcome:
         return self.error_count == 0
 
 
+@contextmanager
+def _objects_frozen() -> Iterator[None]:
+    """Leaves the objects alive when a run starts (Django's own, the lookups) out of garbage collection
+    until it ends. A big import allocates millions of objects, and every full collection walked all of
+    Django again: 4.6 s of a 60 s commit of 100,000 residents, 2.3 s frozen."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class _Rollback(Exception):
     """Raised inside the commit's transaction so that nothing of a failed import remains."""
 
@@ -896,6 +909,10 @@ class ImportRun:
     # The whole pass -------------------------------------------------------------------------------
 
     def run(self) -> Outcome:
+        with _objects_frozen():
+            return self._run()
+
+    def _run(self) -> Outcome:
         try:
             if self.write:
                 with transaction.atomic():
@@ -1287,19 +1304,21 @@ class ImportRun:
         if not self.outcome.ok:
             raise _Rollback
         reason = _("%(reason)s第 %(row)d 行")
-        entries = [
-            audit_values(
-                actor=self.user,
-                action=AuditAction.IMPORT,
-                instance=instance,
-                before=before,
-                after=snapshot(instance, m2m=row.m2m),
-                reason=reason % {"reason": self.reason, "row": row.number},
-                unit_path=paths.get(instance.pk) or f"/{settings.DISTRICT_CODE}/",
-                request_id=self.request_id,
-            )
-            for row, instance, before in written
-        ]
+        entries = audit_rows(
+            actor=self.user,
+            action=AuditAction.IMPORT,
+            writes=[
+                (
+                    instance,
+                    before,
+                    snapshot(instance, m2m=row.m2m),
+                    reason % {"reason": self.reason, "row": row.number},
+                    paths.get(instance.pk, ""),
+                )
+                for row, instance, before in written
+            ],
+            request_id=self.request_id,
+        )
         bulk.insert_values(AuditEntry, entries)
         self.outcome.rows_written += len(written)
 
