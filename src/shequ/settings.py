@@ -149,7 +149,7 @@ if EMBEDDED:
             "NAME": DATA_DIR / "shequ.sqlite3",
             # WAL lets the web server read while the huey consumer writes.
             "OPTIONS": {
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;",
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
