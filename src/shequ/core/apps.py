@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
+        from . import lookups  # noqa: F401  (registers field__in_array)
         from .workdays import check_calendar_years
 
         # Not tagged "database" although it reads the holiday table: it must show in a plain `shequ check`.

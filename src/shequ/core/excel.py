@@ -574,7 +574,7 @@ class Register:
         plain field (a resident found by the blind index of an ID number) override this."""
         if not rows:
             return {}
-        query = {f"{key}__in": {row.key[i] for row in rows} for i, key in enumerate(self.natural_key)}
+        query = {f"{key}__in_array": {row.key[i] for row in rows} for i, key in enumerate(self.natural_key)}
         queryset = self.base_queryset().filter(**query)
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
@@ -1207,7 +1207,7 @@ class ImportRun:
         return set(
             self.register.base_queryset()
             .restrict(self.user, "change")
-            .filter(pk__in=[obj.pk for obj in instances])
+            .filter(pk__in_array=[obj.pk for obj in instances])
             .values_list("pk", flat=True)
         )
 
@@ -1292,7 +1292,7 @@ class ImportRun:
             queryset = model._default_manager.all()
             if self.user is not None:
                 queryset = queryset.restrict(self.user, action)
-            found = dict(queryset.filter(pk__in=pks).values_list("pk", model.scope_path))
+            found = dict(queryset.filter(pk__in_array=pks).values_list("pk", model.scope_path))
             for row, instance, before in written:
                 if (before is None) == created and instance.pk not in found:
                     self.outcome.add(
@@ -1747,7 +1747,7 @@ class ExportPlan:
         links = []
         for through, source, target in self.links:
             found: dict[Any, list] = defaultdict(list)
-            for owner, related in through._default_manager.filter(**{f"{source}__in": pks}).values_list(
+            for owner, related in through._default_manager.filter(**{f"{source}__in_array": pks}).values_list(
                 source, target
             ):
                 found[owner].append(related)

@@ -387,7 +387,7 @@ class ResidentRegister(excel.Register):
             if "tags" in row.m2m and instance.pk in changed_pks
         ]
         if retagged:
-            through.objects.filter(resident_id__in=retagged).delete()
+            through.objects.filter(resident_id__in_array=retagged).delete()
         links = [
             (instance.pk, tag.pk) for row, instance, _before in written for tag in row.m2m.get("tags", ())
         ]

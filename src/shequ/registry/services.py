@@ -278,10 +278,10 @@ def place_in_households(residents: list[Resident], *, save: bool = True) -> None
     wanted = Q(pk__in=[])
     if len(by_room) <= len(by_group):
         for room, groups in by_room.items():
-            wanted |= Q(room=room, building_group_id__in=groups)
+            wanted |= Q(room=room, building_group_id__in_array=groups)
     else:
         for group, rooms in by_group.items():
-            wanted |= Q(building_group_id=group, room__in=rooms)
+            wanted |= Q(building_group_id=group, room__in_array=rooms)
     # (key, head) by address: values, not instances (an import finds thousands a batch).
     found = {
         (group, room): (pk, head)
@@ -311,7 +311,7 @@ def head_new_households(household_ids: list[int]) -> None:
     """Households without a head get their first resident as head: one statement for them all."""
     if household_ids:
         first = Resident.objects.filter(household=OuterRef("pk")).order_by("pk").values("pk")[:1]
-        Household.objects.filter(pk__in=household_ids, head__isnull=True).update(head=Subquery(first))
+        Household.objects.filter(pk__in_array=household_ids, head__isnull=True).update(head=Subquery(first))
 
 
 def update_resident(

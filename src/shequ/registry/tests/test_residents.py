@@ -217,7 +217,9 @@ def test_moving_out_keeps_the_record_and_its_history(world, client):
     link = f'href="/residents/{resident.pk}/"'
     assert link not in client.get(reverse("resident-list")).content.decode()
     assert link in client.get(reverse("resident-list"), {"status": ""}).content.decode()
-    assert AuditEntry.objects.filter(object_id=str(resident.pk), reason="迁往闵行").exists()
+    assert AuditEntry.objects.filter(
+        object_id=str(resident.pk), content_type__model="resident", reason="迁往闵行"
+    ).exists()
 
 
 def test_residents_in_one_room_form_a_household_with_a_head(world):

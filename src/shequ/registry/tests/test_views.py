@@ -35,7 +35,9 @@ def test_editing_an_estate_through_the_page_writes_it_and_its_audit_entry(world,
     assert response.status_code == 302
     estate.refresh_from_db()
     assert estate.households == 456
-    entry = AuditEntry.objects.filter(object_id=str(estate.pk), action="update").get()
+    entry = AuditEntry.objects.filter(
+        object_id=str(estate.pk), content_type__model="estate", action="update"
+    ).get()
     assert entry.reason == "入户核实" and entry.request_id
 
 
