@@ -36,7 +36,7 @@ class AuditEntry(models.Model):
     before = models.JSONField(_("修改前"), null=True, blank=True)
     after = models.JSONField(_("修改后"), null=True, blank=True)
     reason = models.TextField(_("原因"), blank=True)
-    request_id = models.CharField(_("请求编号"), max_length=64, blank=True, db_index=True)
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
     objects = ScopedManager()
@@ -46,7 +46,11 @@ class AuditEntry(models.Model):
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-created_at"]),
+            # Looked up by equality only (a plain index; db_index adds a LIKE-prefix one on PostgreSQL).
+            models.Index(fields=["request_id"], name="audit_request_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr}"

@@ -348,10 +348,10 @@ class Resident(RegistryRecord):
         _("证件类型"), max_length=24, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID
     )
     id_cipher = models.TextField(_("证件号码（密文）"), blank=True, editable=False)
-    id_index = models.CharField(_("证件号码索引"), max_length=64, blank=True, db_index=True, editable=False)
+    id_index = models.CharField(_("证件号码索引"), max_length=64, blank=True, editable=False)
     id_masked = models.CharField(_("证件号码"), max_length=32, blank=True, editable=False)
     phone_cipher = models.TextField(_("电话（密文）"), blank=True, editable=False)
-    phone_index = models.CharField(_("电话索引"), max_length=64, blank=True, db_index=True, editable=False)
+    phone_index = models.CharField(_("电话索引"), max_length=64, blank=True, editable=False)
     phone_masked = models.CharField(_("电话"), max_length=24, blank=True, editable=False)
     household = models.ForeignKey(
         Household,
@@ -398,7 +398,14 @@ class Resident(RegistryRecord):
                 violation_error_message=_("该证件号码已登记。"),
             ),
         ]
-        indexes = [models.Index(fields=["unit", "status", "name"]), models.Index(fields=["birth_date"])]
+        indexes = [
+            models.Index(fields=["unit", "status", "name"]),
+            models.Index(fields=["birth_date"]),
+            # Blind indexes are looked up by equality only: plain indexes, not db_index, which on
+            # PostgreSQL adds a second, LIKE-prefix index that every insert would maintain for nothing.
+            models.Index(fields=["id_index"], name="resident_id_index"),
+            models.Index(fields=["phone_index"], name="resident_phone_index"),
+        ]
 
     def __str__(self) -> str:
         return self.name
