@@ -202,6 +202,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = DATA_DIR / "media"
+# Excel uploads (core.excel): a million residents make a 76 MB workbook. Uploads stream to a temporary file,
+# so the cap is about disk and patience, not memory; nginx's client_max_body_size must be a little larger
+# (docs/deployment.md), so that the platform, not nginx, tells the user in Chinese.
+IMPORT_MAX_BYTES = envint("SHEQU_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
 # Embedded mode serves files straight from the apps' static folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = EMBEDDED or DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG

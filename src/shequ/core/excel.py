@@ -89,8 +89,8 @@ SEPARATORS = re.compile(r"[、,，;；\n]+")
 
 
 def max_upload_bytes() -> int:
-    """The size cap for an uploaded file: settings.IMPORT_MAX_BYTES, 50 MB unless set."""
-    return int(getattr(settings, "IMPORT_MAX_BYTES", 50 * 1024 * 1024))
+    """The size cap for an uploaded file (settings.IMPORT_MAX_BYTES, SHEQU_IMPORT_MAX_BYTES)."""
+    return settings.IMPORT_MAX_BYTES
 
 
 def max_upload_text() -> str:
@@ -570,12 +570,18 @@ class Register:
         return None
 
     def find_existing(self, rows: list[Row], *, lock: bool) -> dict[tuple, models.Model]:
-        """The existing records of a batch by natural key, one query. Registers whose key is not a
-        plain field (a resident found by the blind index of an ID number) override this."""
+        """The existing records of a batch by natural key (one query for their keys, one to load them).
+        Registers whose key is not a plain field (a resident found by the blind index of an ID number)
+        override this."""
         if not rows:
             return {}
         query = {f"{key}__in_array": {row.key[i] for row in rows} for i, key in enumerate(self.natural_key)}
-        queryset = self.base_queryset().filter(**query)
+        # First the keys alone, on the natural key's index: a new register's batches find nothing, and the
+        # full query's joins (and the list's ordering) cost 50 ms a batch of 2,000 residents on PostgreSQL.
+        found = list(self.base_queryset().filter(**query).order_by().values_list("pk", flat=True))
+        if not found:
+            return {}
+        queryset = self.base_queryset().filter(pk__in_array=found).order_by()
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
         m2m = [column.field for column in self.columns if column.many and column.field]
@@ -1208,6 +1214,7 @@ class ImportRun:
             self.register.base_queryset()
             .restrict(self.user, "change")
             .filter(pk__in_array=[obj.pk for obj in instances])
+            .order_by()
             .values_list("pk", flat=True)
         )
 
@@ -1292,7 +1299,7 @@ class ImportRun:
             queryset = model._default_manager.all()
             if self.user is not None:
                 queryset = queryset.restrict(self.user, action)
-            found = dict(queryset.filter(pk__in_array=pks).values_list("pk", model.scope_path))
+            found = dict(queryset.filter(pk__in_array=pks).order_by().values_list("pk", model.scope_path))
             for row, instance, before in written:
                 if (before is None) == created and instance.pk not in found:
                     self.outcome.add(
