@@ -747,8 +747,8 @@ def _source_size(source: str | Path | IO[bytes]) -> int | None:
 
 
 @contextmanager
-def open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[int | None, Iterator[tuple]]]:
-    """The first sheet's rows as value tuples (empty cells None); and the row count the file declares
+def open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[int | None, Iterator[Sequence]]]:
+    """The first sheet's rows as sequences of values (empty cells None); and the row count the file declares
     (an estimate: files written by other programs may not say, or say wrong). Small files are read with
     python-calamine, big ones streamed with openpyxl's read-only mode (see CALAMINE_MAX_BYTES)."""
     size = _source_size(source)
@@ -791,11 +791,11 @@ def _calamine_rows(source: str | Path | IO[bytes]):
         ) from None
     first_row = sheet.start[0] if sheet.start else 0
 
-    def rows() -> Iterator[tuple]:
+    def rows() -> Iterator[Sequence]:
         for _blank in range(first_row):  # keep Excel's row numbers when the sheet starts lower down
             yield ()
         for row in sheet.iter_rows():
-            yield tuple(None if cell == "" else cell for cell in row)
+            yield [None if cell == "" else cell for cell in row]
 
     yield sheet.height + first_row, rows()
 
@@ -1148,14 +1148,15 @@ class ImportRun:
             # Records found (or not) for earlier batches are remembered for the run: the batches of a big
             # file name the same few hundred building groups again and again.
             found = self.related_found.setdefault(relation.field, {})
-            unknown = [row for row in ready if relation.key_for(row) not in found]
+            keys = [relation.key_for(row) for row in ready]
+            unknown = [row for row, key in zip(ready, keys, strict=True) if key not in found]
             if unknown:
                 fetched = {relation.key_of(obj): obj for obj in relation.queryset(unknown)}
                 for row in unknown:
                     key = relation.key_for(row)
                     found[key] = fetched.get(key)
-            for row in ready:
-                obj = found[relation.key_for(row)]
+            for row, key in zip(ready, keys, strict=True):
+                obj = found[key]
                 if obj is None:
                     texts = {c: cell_text(row.values[c]) for c in columns}
                     row.error(relation.column, relation.message % texts)
