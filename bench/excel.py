@@ -11,13 +11,15 @@ postgres://postgres@127.0.0.1:5432/), migrated and loaded with `load_demo("demo"
    900–999, birth dates from 1900 on, none equal to a number already in the database) and phone numbers;
 2. the check (`ImportRun(write=False)`), the commit (`write=True`) and the export of the same rows
    (`write_export`), each in a process of its own, so that each one's peak RSS (ru_maxrss) is its own;
-3. the floor: the same rows, values pre-computed (encrypted, indexed, masked), written with PostgreSQL's
-   `COPY registry_resident FROM STDIN` (and, on SQLite, one executemany INSERT), then deleted;
-4. memory for a 1,000,000-row file (far above CALAMINE_MAX_BYTES: the openpyxl streaming reader): its check,
-   and the export of 1,000,000 residents loaded for it.
+3. the floors: for the import, the same rows, values pre-computed (encrypted, indexed, masked), written with
+   PostgreSQL's `COPY registry_resident FROM STDIN` (and, on SQLite, one executemany INSERT), then deleted;
+   for the export, the same columns read by hand-written SQL (COPY ... TO STDOUT on PostgreSQL);
+4. memory for a 1,000,000-row file (far above CALAMINE_MAX_BYTES: the openpyxl streaming reader): its check on
+   both databases, its real import on PostgreSQL, and the export of the 1,000,000 residents.
 
-The bar (the issue): import ≥ 2,000 rows/s end to end (check + commit, with validation and encryption),
-export ≥ 10,000 rows/s, peak memory < 500 MB for a 1,000,000-row file. The figures go to
+The bar (the issue): import ≥ 2,000 rows/s end to end (with validation and encryption; reported for the import
+alone and for the page's two steps, check + import), export ≥ 10,000 rows/s, peak memory < 500 MB for a
+1,000,000-row file. The figures go to
 docs/performance.md, section 居民 Excel 导入导出. `--profile` runs the check and the commit under cProfile."""
 
 from __future__ import annotations
@@ -691,11 +693,17 @@ def render(results: dict, args) -> str:
         f"低于 CALAMINE_MAX_BYTES（{results.get('calamine_mb', 0):.0f} MB），由 python-calamine 读取。"
         f"以街道科员 `{USERNAME}` 的身份运行 `ImportRun`（检查：write=False；导入：write=True，一个事务），"
         "导出用 `write_export`（打码），每一步在单独的进程中运行，峰值内存为该进程的 ru_maxrss"
-        "（含 Django 本身约 80 MB，括号内为开始计时前的值）。",
+        "（含 Django 本身约 80 MB，括号内为开始计时前的值）。CPU 为该进程的用户态加内核态时间：这台机器与别的"
+        "虚拟机共用物理核，墙钟时间在两次运行之间可差 10–20%，CPU 时间较稳；PostgreSQL 服务器进程的时间不在其中。"
+        f"PostgreSQL 库按 docs/deployment.md 设 random_page_cost = 1.1（SSD）。",
         "",
-        "| 数据库 | 步骤 | 行数 | 用时 s | 行/秒 | 峰值内存 MB | 门槛 | 结论 |",
-        "|---|---|---:|---:|---:|---:|---|---|",
+        "| 数据库 | 步骤 | 行数 | 用时 s | CPU s | 行/秒 | 峰值内存 MB | 门槛 | 结论 |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
+
+    def cpu(result: dict) -> str:
+        return f"{result['cpu_seconds']:.1f}" if "cpu_seconds" in result else ""
+
     for database in args.databases:
         found = results.get(database)
         if not found:
@@ -705,31 +713,33 @@ def render(results: dict, args) -> str:
         both = check["seconds"] + commit["seconds"]
         end_to_end = args.rows / both
         lines += [
-            f"| {name} | 检查（试运行） | {check['rows']:,} | {check['seconds']:.1f} | {check['rate']:,.0f} | "
-            f"{check['peak_mb']:.0f}（{check['base_mb']:.0f}） | | |",
-            f"| {name} | 导入（提交） | {commit['rows']:,} | {commit['seconds']:.1f} | {commit['rate']:,.0f} | "
-            f"{commit['peak_mb']:.0f}（{commit['base_mb']:.0f}） | | |",
-            f"| {name} | **端到端：检查 + 导入** | {args.rows:,} | {both:.1f} | **{end_to_end:,.0f}** | | "
+            f"| {name} | 检查（试运行：读取、校验，不写入） | {check['rows']:,} | {check['seconds']:.1f} | {cpu(check)} | "
+            f"{check['rate']:,.0f} | {check['peak_mb']:.0f}（{check['base_mb']:.0f}） | | |",
+            f"| {name} | **导入（一遍：读取、校验、加密、写入、审计，一个事务）** | {commit['rows']:,} | "
+            f"{commit['seconds']:.1f} | {cpu(commit)} | **{commit['rate']:,.0f}** | "
+            f"{commit['peak_mb']:.0f}（{commit['base_mb']:.0f}） | ≥ {BARS['import']:,} 行/秒 | "
+            f"{mark(commit['rate'] >= BARS['import'])} |",
+            f"| {name} | **页面上的两步：检查 + 导入** | {args.rows:,} | {both:.1f} | | **{end_to_end:,.0f}** | | "
             f"≥ {BARS['import']:,} 行/秒 | {mark(end_to_end >= BARS['import'])} |",
-            f"| {name} | 导出 | {export['rows']:,} | {export['seconds']:.1f} | **{export['rate']:,.0f}** | "
-            f"{export['peak_mb']:.0f}（{export['base_mb']:.0f}） | ≥ {BARS['export']:,} 行/秒 | "
-            f"{mark(export['rate'] >= BARS['export'])} |",
+            f"| {name} | 导出 | {export['rows']:,} | {export['seconds']:.1f} | {cpu(export)} | "
+            f"**{export['rate']:,.0f}** | {export['peak_mb']:.0f}（{export['base_mb']:.0f}） | "
+            f"≥ {BARS['export']:,} 行/秒 | {mark(export['rate'] >= BARS['export'])} |",
         ]
         if "writer_seconds" in export:
             lines.append(
                 f"| {name} | 导出的写文件部分：同样的单元格预先算好，只由 `write_sheet`（rust_xlsxwriter）写出 | "
-                f"{export['rows']:,} | {export['writer_seconds']:.1f} | {export['writer_rate']:,.0f} | | | |"
+                f"{export['rows']:,} | {export['writer_seconds']:.1f} | | {export['writer_rate']:,.0f} | | | |"
             )
         if "floor_seconds" in export:
             lines.append(
                 f"| {name} | 底线：同样的列和连接，手写 SQL 读出（{export['floor_method']}） | {export['rows']:,} | "
-                f"{export['floor_seconds']:.2f} | {export['rows'] / export['floor_seconds']:,.0f} | | 导出/底线 = "
+                f"{export['floor_seconds']:.2f} | | {export['rows'] / export['floor_seconds']:,.0f} | | 导出/底线 = "
                 f"{export['seconds'] / export['floor_seconds']:.0f}× | |"
             )
         if floor:
             lines.append(
                 f"| {name} | 底线：{floor['method']}（值已预先加密、索引、打码） | {floor['rows']:,} | "
-                f"{floor['seconds']:.2f} | {floor['rate']:,.0f} | | 导入/底线 = "
+                f"{floor['seconds']:.2f} | | {floor['rate']:,.0f} | | 导入/底线 = "
                 f"{commit['seconds'] / floor['seconds']:.0f}× | |"
             )
     lines.append("")
@@ -739,9 +749,9 @@ def render(results: dict, args) -> str:
             f"### {big['rows']:,} 行的文件",
             "",
             f"同样生成的 {big['rows']:,} 行文件，{big['mb']:.0f} MB（生成用时 {big['generate_seconds']:.0f} s），远超 "
-            "CALAMINE_MAX_BYTES，由 openpyxl 只读模式流式读取。检查在单独的进程中跑完整个文件；导出前先把这 "
-            f"{big['rows']:,} 名居民（连同标签）直接写入数据库（PostgreSQL 用 COPY，SQLite 用 executemany），"
-            "再以同一用户导出。",
+            "CALAMINE_MAX_BYTES，由 openpyxl 只读模式流式读取。检查在单独的进程中跑完整个文件；PostgreSQL 上再真正"
+            "导入整个文件（一个事务），SQLite 上则把这些居民（连同标签）直接写入数据库（executemany）；然后以同一用户"
+            "导出这些居民。",
             "",
             "| 数据库 | 步骤 | 行数 | 用时 s | 行/秒 | 峰值内存 MB | 门槛 | 结论 |",
             "|---|---|---:|---:|---:|---:|---|---|",
@@ -753,6 +763,12 @@ def render(results: dict, args) -> str:
                     f"| {name} | 检查（试运行） | {check['rows']:,} | {check['seconds']:.0f} | {check['rate']:,.0f} | "
                     f"**{check['peak_mb']:.0f}**（{check['base_mb']:.0f}） | < {BARS['memory_mb']} MB | "
                     f"{mark(check['peak_mb'] < BARS['memory_mb'])} |"
+                )
+            if commit := big.get(f"commit_{database}"):
+                lines.append(
+                    f"| {name} | 导入（一个事务） | {commit['rows']:,} | {commit['seconds']:.0f} | {commit['rate']:,.0f} | "
+                    f"**{commit['peak_mb']:.0f}**（{commit['base_mb']:.0f}） | < {BARS['memory_mb']} MB | "
+                    f"{mark(commit['peak_mb'] < BARS['memory_mb'])} |"
                 )
             if export := big.get(f"export_{database}"):
                 lines.append(
@@ -834,6 +850,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--databases", nargs="+", choices=DATABASES, default=list(DATABASES))
     parser.add_argument("--no-big", action="store_true", help="不做大文件的内存测量")
     parser.add_argument("--no-big-export", action="store_true", help="不做大批量导出的内存测量")
+    parser.add_argument(
+        "--no-big-commit", action="store_true", help="PostgreSQL 上不真正导入大文件（改为直接写入后导出）"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="另外在 cProfile 下运行检查和导入，打印耗时最多的函数"
     )
@@ -938,11 +957,17 @@ def main(argv: list[str] | None = None) -> int:
                 show(f"{database} 检查", big[f"check_{database}"])
             if not args.no_big_export:
                 for database in args.databases:
-                    loaded = run_phase("load-big", database, workdir, path=str(big_path))
-                    print(
-                        f"{database} 直接写入 {loaded['rows']:,} 名居民：{loaded['seconds']:.0f} s",
-                        flush=True,
-                    )
+                    if database == "postgres" and not args.no_big_commit:
+                        # The real import of the million rows (its memory is the bar's), which also gives
+                        # the export its rows.
+                        big["commit_postgres"] = run_phase("commit", database, workdir, path=str(big_path))
+                        show(f"{database} 导入", big["commit_postgres"])
+                    else:
+                        loaded = run_phase("load-big", database, workdir, path=str(big_path))
+                        print(
+                            f"{database} 直接写入 {loaded['rows']:,} 名居民：{loaded['seconds']:.0f} s",
+                            flush=True,
+                        )
                     big[f"export_{database}"] = run_phase("export", database, workdir, note=BIG_NOTE)
                     show(f"{database} 导出", big[f"export_{database}"])
     finally:
