@@ -239,6 +239,7 @@ class Case(models.Model):
     scope_path = "unit__path"
     extra_labels = ("cases.case.assigned",)
     audit_exclude = ("reporter_name_cipher", "reporter_phone_cipher", "reporter_phone_index", "public_token")
+    ciphertext_fields = ("reporter_name_cipher", "reporter_phone_cipher")  # for `shequ keys rotate`
 
     class Meta:
         verbose_name = _("案件")

@@ -334,7 +334,7 @@ class ResidentRegister(excel.Register):
                 if getattr(row, "masked_phone", None):
                     row.error("phone", _("请填写完整的值，不能用打码后的值。"))
                 continue
-            # Fernet ciphertexts differ at every encryption: the same number is "unchanged" when its
+            # Ciphertexts differ at every encryption (a random nonce): the same number is "unchanged" when its
             # blind index is the same, so that re-importing a file writes nothing.
             for name, index in (("id_cipher", "id_index"), ("phone_cipher", "phone_index")):
                 if name in row.fields and row.fields.get(index) == getattr(record, index):

@@ -337,7 +337,7 @@ class Household(RegistryRecord):
 
 
 class Resident(RegistryRecord):
-    """居民. ID and phone numbers are never stored in clear (core.crypto): a Fernet ciphertext, an HMAC
+    """居民. ID and phone numbers are never stored in clear (core.crypto): an AES-GCM ciphertext, an HMAC
     blind index for exact search and de-duplication, and the masked form shown everywhere. A resident
     is never deleted: moving out or death is a status with its date, and the audit trail keeps the rest."""
 
@@ -384,6 +384,7 @@ class Resident(RegistryRecord):
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
     audit_exclude = ("id_cipher", "id_index", "phone_cipher", "phone_index")
+    ciphertext_fields = ("id_cipher", "phone_cipher")  # re-encrypted by `shequ keys rotate`
     PERSONAL_FIELDS = {"id_number": "id_cipher", "phone": "phone_cipher"}
 
     class Meta:

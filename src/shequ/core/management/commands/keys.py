@@ -14,9 +14,17 @@ from django.db import transaction
 
 from shequ.core import crypto
 
-# Models and their ciphertext columns. Fernet tokens carry no key id, so the progress file, not the
-# token, tells which rows are done; re-encrypting a row twice is harmless (MultiFernet decrypts both).
-ENCRYPTED_COLUMNS = {"registry.Resident": ("id_cipher", "phone_cipher")}
+
+def encrypted_columns() -> dict[str, tuple[str, ...]]:
+    """Every model's ciphertext columns, as the models declare them (`ciphertext_fields`), by label, in a
+    fixed order (the progress file records each label's last key). A model left out here would keep
+    tokens that no key decrypts once rotation retires the old key. The progress file, not the token,
+    tells which rows are done; re-encrypting a row twice is harmless (every key of the ring decrypts)."""
+    return {
+        model._meta.label: tuple(model.ciphertext_fields)
+        for model in sorted(apps.get_models(), key=lambda model: model._meta.label)
+        if getattr(model, "ciphertext_fields", ())
+    }
 
 
 def progress_path():
@@ -47,7 +55,7 @@ def rotate(batch_size: int = 2000, stop_after_batches: int | None = None, echo=p
     else:
         echo(f"继续未完成的密钥轮换 {progress['key']}。")
     batches = 0
-    for label, columns in ENCRYPTED_COLUMNS.items():
+    for label, columns in encrypted_columns().items():
         model = apps.get_model(label)
         last_pk = progress["done"].get(label, 0)
         while True:
