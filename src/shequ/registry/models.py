@@ -312,6 +312,7 @@ class Household(RegistryRecord):
         blank=True,
         on_delete=models.PROTECT,
         related_name="households_set",
+        db_index=False,  # the household_address index starts with it
     )
     room = models.CharField(_("室号"), max_length=20, blank=True)
     head = models.ForeignKey(

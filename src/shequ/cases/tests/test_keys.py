@@ -1,4 +1,4 @@
-"""Key rotation covers the cases' personal data too (the reporter's name and phone)."""
+"""Key rotation covers every ciphertext column, the cases' reporter name and phone among them."""
 
 from shequ.cases.models import Case
 from shequ.core import crypto
@@ -21,3 +21,13 @@ def test_a_reporters_name_and_phone_still_decrypt_after_a_rotation(new_case):
     assert after[0] != before[0] and after[1] != before[1]
     assert crypto.decrypt(after[0]) == "王先生"
     assert crypto.decrypt(after[1]) == "13800138000"
+
+
+def test_no_ciphertext_column_is_left_out_of_rotation():
+    from django.apps import apps
+
+    declared = encrypted_columns()
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if field.name.endswith("_cipher"):
+                assert field.name in declared.get(model._meta.label, ()), f"{model._meta.label}.{field.name}"

@@ -237,3 +237,29 @@ def test_one_bad_row_among_many_writes_nothing(world):
     outcome = run("residents", world.user("jiangning"), workbook_of(rows))
     assert [(p.row, p.column) for p in outcome.problems] == [(600, "证件号码")]
     assert not Resident.objects.filter(name__startswith="批").exists()
+
+
+def test_imported_residents_join_the_household_at_their_room_across_batches(world, monkeypatch):
+    from shequ.core import excel
+
+    monkeypatch.setattr(excel, "BATCH_SIZE", 2)
+    # A household already at room 501, headed by a resident entered on the page.
+    first = Resident.objects.create(
+        unit=world.jn.area, name="户主", building_group=world.jn.group, room="501", id_index="", id_masked=""
+    )
+    existing = Household.objects.create(
+        unit=world.jn.area, building_group=world.jn.group, room="501", head=first
+    )
+    Resident.objects.filter(pk=first.pk).update(household=existing)
+    rooms = ["501", "502", "501", "502", "503"]  # batches of two: 502 is new in one batch, met in the next
+    rows = [
+        resident_row(make_id_number(birth="19800101", sequence=700 + 2 * i), f"同户{i}", room=room)
+        for i, room in enumerate(rooms)
+    ]
+    outcome = run("residents", world.user("jiangning"), workbook_of(rows))
+    assert outcome.ok and outcome.rows_written == 5, outcome.problems
+    by_name = {r.name: r for r in Resident.objects.filter(name__startswith="同户")}
+    assert by_name["同户0"].household_id == by_name["同户2"].household_id == existing.pk
+    assert by_name["同户1"].household_id == by_name["同户3"].household_id != existing.pk
+    assert Household.objects.get(pk=by_name["同户1"].household_id).head == by_name["同户1"]
+    assert Household.objects.filter(building_group=world.jn.group, room__in=rooms).count() == 3
