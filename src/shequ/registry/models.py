@@ -385,8 +385,8 @@ class Resident(RegistryRecord):
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
     audit_exclude = ("id_cipher", "id_index", "phone_cipher", "phone_index")
-    ciphertext_fields = ("id_cipher", "phone_cipher")  # re-encrypted by `shequ keys rotate`
     PERSONAL_FIELDS = {"id_number": "id_cipher", "phone": "phone_cipher"}
+    ciphertext_fields = tuple(PERSONAL_FIELDS.values())  # re-encrypted by `shequ keys rotate`
 
     class Meta:
         verbose_name = _("居民")
