@@ -4,10 +4,8 @@ the district's reference lists. Declarations on the scoped base views; every wri
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -24,7 +22,7 @@ from shequ.org.choices import UnitKind
 from shequ.registry.models import BuildingGroup, Estate
 
 from . import services
-from .choices import OPEN_STAGES, Action, Stage, SummonsStatus
+from .choices import Action, Stage, SummonsStatus
 from .filters import (
     CaseFilter,
     CategoryFilter,
@@ -51,7 +49,8 @@ from .forms import (
     SupervisionForm,
     VerifyForm,
 )
-from .models import Case, Category, Notification, Open311Client, ResponsibilityRule, Summons, Supervision
+from .models import Case, Category, Notification, Open311Client, ResponsibilityRule, Summons
+from .queues import QUEUES, queue_cases, user_queues
 from .tables import CaseTable, CategoryTable, NotificationTable, Open311ClientTable, RuleTable, SummonsTable
 
 
@@ -64,34 +63,20 @@ class CaseList(ScopedListView):
     title = gettext_lazy("案件")
 
 
-# Work queues: (title, the action the user must hold on the cases, extra filter).
-QUEUES = {
-    "to-register": (gettext_lazy("待立案"), "dispatch", {"stage": Stage.REPORTED}),
-    "to-dispatch": (gettext_lazy("待派遣"), "dispatch", {"stage": Stage.REGISTERED}),
-    "assigned": (gettext_lazy("派给本单位"), "handle", {"stage__in": [Stage.DISPATCHED, Stage.HANDLING]}),
-    "to-verify": (gettext_lazy("待核查"), "verify", {"stage": Stage.HANDLED}),
-    "overdue": (gettext_lazy("已超时"), "view", {"stage__in": OPEN_STAGES, "overdue": True}),
-    "supervised": (gettext_lazy("督办中"), "view", {"stage__in": OPEN_STAGES}),
-}
-
-
 class CaseQueue(CaseList):
-    """One work queue. The grant checked is the queue's own action: a department has no 待立案 queue."""
+    """One work queue (cases.queues). The grant checked is the queue's own action: a department has no
+    待立案 queue."""
 
     def dispatch(self, request, *args, **kwargs):
-        if kwargs["queue"] not in QUEUES:
+        self.queue = QUEUES.get(kwargs["queue"])
+        if self.queue is None:
             raise Http404
-        self.title, self.grant, self.queue_filter = QUEUES[kwargs["queue"]]
+        self.title, self.grant = self.queue.title, self.queue.action
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        queryset = super().get_queryset().filter(**self.queue_filter)
-        if self.kwargs["queue"] == "supervised":
-            queryset = queryset.filter(Exists(Supervision.objects.filter(case=OuterRef("pk"), status="open")))
-        if self.kwargs["queue"] == "assigned":
-            # Only what was sent to the user's own units, not everything the user may handle elsewhere.
-            queryset = queryset.filter(services.assigned_to_user_q(self.request.user))
-        return queryset.order_by("stage_deadline", "id")
+        queryset = queue_cases(self.request.user, self.queue)
+        return queryset.select_related(*self.select_related)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -100,13 +85,7 @@ class CaseQueue(CaseList):
 
 
 def queue_links(user) -> list[tuple[str, str]]:
-    from shequ.core.scoping import user_may
-
-    return [
-        (reverse("case-queue", args=[name]), title)
-        for name, (title, action, _f) in QUEUES.items()
-        if user_may(user, Case, action)
-    ]
+    return [(queue.url, queue.title) for queue in user_queues(user)]
 
 
 class CaseDetail(ScopedDetailView):

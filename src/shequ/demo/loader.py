@@ -83,6 +83,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("jiangning_admin", "江宁路街道 管理员", Role.STREET_ADMIN, "310106006"),
     DemoAccount("shimen", "石门二路街道 张科员", Role.STREET_STAFF, "310106011"),
     DemoAccount("xinan", "新安居委会 陈社工", Role.COMMITTEE_STAFF, "310106006002"),
+    DemoAccount("wangge", "江宁路街道 网格员 孙师傅", Role.GRID_WORKER, "310106006"),
     DemoAccount("fangguan", "区房管局 赵科员", Role.DEPARTMENT_STAFF, "区房管局"),
     DemoAccount("auditor", "审计员", Role.AUDITOR, "310106"),
 ]
