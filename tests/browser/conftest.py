@@ -162,7 +162,8 @@ def demo_site():
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the demo server did not start:\n{(data_dir / 'server.log').read_text()}")
+                    log_text = (data_dir / "server.log").read_text()
+                    raise RuntimeError(f"the demo server did not start:\n{log_text}") from None
                 time.sleep(0.3)
         yield site
     finally:
@@ -296,7 +297,9 @@ class Journey:
             self.page.screenshot(path=self.folder / f"{self.steps:02d}-{safe}.png", full_page=True)
 
     def assert_nothing_went_wrong(self) -> None:
-        assert not self.problems.found(), f"{self.name}: the browser reported problems:\n{self.problems.report()}"
+        assert not self.problems.found(), (
+            f"{self.name}: the browser reported problems:\n{self.problems.report()}"
+        )
 
 
 def page_problems(page: Page) -> list[str]:
