@@ -112,7 +112,7 @@ ROUTES: dict[str, Route] = {
     "logout": Route("auth", methods=("POST",)),
     "password-change": Route("auth"),
     "password-change-done": Route("auth"),
-    "home": Route("auth"),
+    "home": Route("public"),  # an anonymous visitor lands on the public report page (cases.public)
     "unit-tree": Route("auth"),
     "place-search": Route("auth"),
     "audit-list": Route("list", "audit"),
@@ -296,6 +296,7 @@ API_CASE_STEPS = {
     "verify": "verify",
     "rate": "rate",
     "supervise": "supervise",
+    "register-and-dispatch": "dispatch",
 }
 
 ROUTES.update(
@@ -307,7 +308,17 @@ ROUTES.update(
         "case-detail": Route("case-view", "case"),
         "case-action": Route("case-accept", "case-accept", methods=("POST",)),
         "case-supervise": Route("case-supervise", "case", methods=("POST",)),
-        "case-rate-public": Route("public", "public-case"),
+        "case-track": Route("public", "public-case"),
+        "case-print": Route("case-view", "case"),
+        "summons-print": Route("summons-view", "summons"),
+        "public-report": Route("public"),
+        "public-report-places": Route("public"),
+        "public-report-sent": Route("public", "public-case"),
+        "captcha-image": Route("public", signed_in_status=410, kwargs={"key": "0"}),
+        "public-attachment": Route("public", signed_in_status=404, kwargs={"token": "x", "pk": 999999}),
+        "public-attachment-thumb": Route("public", signed_in_status=404, kwargs={"token": "x", "pk": 999999}),
+        "attachment": Route("auth", signed_in_status=404, kwargs={"pk": 999999}),
+        "attachment-thumb": Route("auth", signed_in_status=404, kwargs={"pk": 999999}),
         "notification-list": Route("auth"),
         "summons-list": Route("summons-list"),
         "summons-add": Route("summons-add"),

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "huey.contrib.djhuey",
+    "captcha",  # django-simple-captcha: images drawn with Pillow on this server, no outside service
     "shequ.core",
     "shequ.org",
     "shequ.registry",
@@ -292,6 +293,27 @@ CACHES = (
     if REDIS_URL
     else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 )
+
+# Residents reporting without an account (cases.public). Abuse control needs no outside service: reports are
+# counted per client address (the address rule of the login lockout, PROXY_COUNT) in the cache; after
+# SHEQU_PUBLIC_REPORT_CAPTCHA_AFTER reports within SHEQU_PUBLIC_REPORT_WINDOW seconds the form asks for a
+# captcha, and past SHEQU_PUBLIC_REPORT_LIMIT it refuses (429) until the window has passed. The embedded
+# cache lives in each gunicorn worker, so there the limits count per worker; Redis (SHEQU_REDIS_URL) makes
+# them exact across workers and machines.
+PUBLIC_REPORT_WINDOW = envint("SHEQU_PUBLIC_REPORT_WINDOW", 3600)
+PUBLIC_REPORT_CAPTCHA_AFTER = envint("SHEQU_PUBLIC_REPORT_CAPTCHA_AFTER", 3)
+PUBLIC_REPORT_LIMIT = envint("SHEQU_PUBLIC_REPORT_LIMIT", 20)
+# Place searches and page views of the public pages per address and minute (htmx search as one types).
+PUBLIC_LOOKUP_LIMIT = envint("SHEQU_PUBLIC_LOOKUP_LIMIT", 120)
+# Photos: the largest upload and the longest side of an image Pillow is asked to decode (decompression bombs).
+PHOTO_MAX_BYTES = envint("SHEQU_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+PHOTO_MAX_PIXELS = envint("SHEQU_PHOTO_MAX_PIXELS", 40_000_000)
+# The captcha: a sum, difference or product of two numbers up to 10 (easy to read on a phone, language-free), drawn offline with Pillow.
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
+CAPTCHA_MATH_CHALLENGE_OPERATOR = "×"
+CAPTCHA_IMAGE_SIZE = (120, 44)
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_TIMEOUT = 10  # minutes
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,10 +1,13 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from shequ.cases import public
 from shequ.core.views import AuditList
 from shequ.registry import tree
 
 urlpatterns = [
+    # Signed in: the staff home page (tree.HomeView); anyone else: the residents' report page.
+    path("", public.home, name="home"),
     path("", tree.HomeView.as_view(), name="home"),
     path("units/", tree.UnitTreeView.as_view(), name="unit-tree"),
     path("search/", tree.PlaceSearchView.as_view(), name="place-search"),

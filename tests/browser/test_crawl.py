@@ -10,7 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-ROLES = ["admin", "district", "jiangning", "jiangning_admin", "xinan", "wangge", "fangguan", "auditor"]
+ROLES = [None, "admin", "district", "jiangning", "jiangning_admin", "xinan", "wangge", "fangguan", "auditor"]
 # Downloads (a page.goto cannot open them), the API's own pages (developers' English) and actions.
 SKIPPED = re.compile(r"^/(api/|open311/|static/|accounts/logout)|/(export|template|errors|print)/?$|\.xlsx$")
 PAGES_PER_ROLE = 80
@@ -48,8 +48,8 @@ def test_every_page_a_role_reaches_works(journey, username):
         page.goto(f"{base}{path}")
         visited += 1
         person.step(path, screenshot=False)
-        found = links(page, "#navbar-menu a[href]") + links(page, ".page-body a[href]")
+        found = links(page, "a[href]")
         for href in found:
             if href and href.startswith("/") and not href.startswith("//"):
                 todo.append(href)
-    assert visited > 3, f"{username} reached only {visited} pages"
+    assert visited > 1 if username is None else visited > 3, f"{username} reached only {visited} pages"

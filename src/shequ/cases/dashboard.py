@@ -7,10 +7,13 @@ assessment shows one row per department over a period (`?period=2025`, `2025-Q3`
 
 from __future__ import annotations
 
+import datetime
 import io
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import FileResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -19,6 +22,8 @@ from openpyxl.cell import WriteOnlyCell
 
 from shequ.core.excel import XLSX_CONTENT_TYPE
 from shequ.core.views import ScopedMixin
+from shequ.org.choices import UnitKind
+from shequ.org.models import Unit
 
 from . import selectors
 from .models import Case, Summons
@@ -55,7 +60,13 @@ class CaseDashboard(ScopedMixin, TemplateView):
         span = selectors.reported_span(selectors.case_scope(user, unit))
         period = _period(self.request, "year", span, years_only=True)
         data = selectors.dashboard(user, unit, period)
+        links = FigureLinks(unit, period)
+        for row in data.rows:
+            row.url = links.row(row)
+        for row in data.departments:
+            row.url = links.department(row)
         context.update(
+            figure_urls=links.figures(),
             title=_("数据看板"),
             data=data,
             unit=unit,
@@ -66,6 +77,57 @@ class CaseDashboard(ScopedMixin, TemplateView):
             chart=data.chart(),
         )
         return context
+
+
+class FigureLinks:
+    """Where each figure of the dashboard leads: the case list filtered to exactly the cases it counts —
+    the unit's (by place, or for a department by the unit they were sent to), reported in the period for
+    the period's figures, in the state the figure names (filters.CaseFilter `status`, whose conditions are
+    selectors.FIGURES). The current figures (办理中, 超时, 督办中) are not limited to the period."""
+
+    def __init__(self, unit: Unit, period: selectors.Period):
+        self.unit = unit
+        last_day = period.end - datetime.timedelta(days=1)
+        self.period = {"since": f"{period.start:%Y-%m-%d}", "until": f"{last_day:%Y-%m-%d}"}
+        self.scope = {"assignee" if unit.kind == UnitKind.DEPARTMENT else "place": unit.code}
+
+    def url(self, *parts: dict, **filters: str) -> str:
+        query = {}
+        for part in (*parts, filters):
+            query.update(part)
+        return f"{reverse('case-list')}?{urlencode(query)}"
+
+    def reported(self, status: str = "") -> str:
+        """A figure of the cases reported in the period (status: one of selectors.FIGURES)."""
+        return self.url(self.scope, self.period, **({"status": status} if status else {}))
+
+    def now(self, status: str) -> str:
+        return self.url(self.scope, status=status)
+
+    def figures(self) -> dict[str, str]:
+        """The tiles' links, by figure."""
+        return {
+            "cases": self.reported(),
+            **{
+                name: self.reported(name)
+                for name in ("closed", "closed_on_time", "rated", "satisfied", "returned")
+            },
+            **{name: self.now(name) for name in ("open", "overdue", "supervised")},
+        }
+
+    def row(self, row: selectors.UnitRow) -> str:
+        """A row of the per-unit table. The unit's own row of a street or the district counts the cases
+        placed at the unit itself, not below it; the list filters by what lies under a unit, so that row
+        has no link."""
+        if row.own and self.unit.kind != UnitKind.NEIGHBORHOOD:
+            return ""
+        if self.unit.kind == UnitKind.DEPARTMENT:
+            return self.url(self.scope, self.period, place=row.code)
+        return self.url(self.period, place=row.code)
+
+    def department(self, row: selectors.DepartmentRow) -> str:
+        place = {} if self.unit.kind == UnitKind.DEPARTMENT else self.scope
+        return self.url(place, self.period, assignee=row.code)
 
 
 # (heading, value, kind): "rate" and "score" cells are numbers in Excel and formatted text on the page.
@@ -126,8 +188,12 @@ class DepartmentAssessment(ScopedMixin, TemplateView):
             period=self.period,
             period_choices=selectors.period_choices(self.span),
             headers=[title for title, _value, _kind in COLUMNS],
-            table=[[_text(value(row), kind) for _title, value, kind in COLUMNS] for row in self.result.rows],
-            total=[_text(value(self.result.total), kind) for _title, value, kind in COLUMNS],
+            # Each cell with its heading: on a phone a row is a card of "heading: value" lines.
+            table=[
+                [(title, _text(value(row), kind)) for title, value, kind in COLUMNS]
+                for row in self.result.rows
+            ],
+            total=[(title, _text(value(self.result.total), kind)) for title, value, kind in COLUMNS],
             xlsx_url=f"?{query.urlencode()}",
         )
         return context

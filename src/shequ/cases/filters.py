@@ -1,12 +1,15 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from shequ.core.filters import FilterSet, YesNoFilter
 from shequ.org.choices import STREET_KINDS, UnitKind
 from shequ.org.models import Unit
 
 from .choices import CategoryKind, Source, Stage, SummonsStatus, Urgency
 from .models import Case, Category, Notification, Open311Client, ResponsibilityRule, Summons
+from .selectors import FIGURES, figure_q
 
 
 def _units(kinds):
@@ -17,15 +20,23 @@ def _units(kinds):
     return queryset
 
 
-def _assignees(request):
-    """Departments, and the streets and areas the user can see: what a case of theirs can be sent to."""
-    if request is None:
-        return Unit.objects.none()
-    visible = Unit.objects.restrict(request.user, "view").exclude(kind=UnitKind.DISTRICT).values("pk")
-    return Unit.objects.filter(Q(kind=UnitKind.DEPARTMENT) | Q(pk__in=visible)).order_by("kind", "path")
+def _units_named(text: str, path_field: str) -> Q:
+    """Cases whose place (or assignee) lies under a unit given by its code (as links send it) or by part
+    of its name (as a person types it): one small query for the units' paths."""
+    text = text.strip()
+    if not text:
+        return Q()
+    units = Unit.objects.filter(code=text).values_list("path", flat=True)
+    paths = list(units) or list(
+        Unit.objects.filter(name__icontains=text, is_active=True).values_list("path", flat=True)[:50]
+    )
+    query = Q(pk__in=[])
+    for path in paths:
+        query |= Q(**{f"{path_field}__startswith": path})
+    return query
 
 
-class CaseFilter(django_filters.FilterSet):
+class CaseFilter(FilterSet):
     q = django_filters.CharFilter(label=_("编号或描述"), method="search")
     stage = django_filters.ChoiceFilter(label=_("环节"), choices=Stage.choices)
     category = django_filters.ModelChoiceFilter(
@@ -39,10 +50,28 @@ class CaseFilter(django_filters.FilterSet):
     street = django_filters.ModelChoiceFilter(
         label=_("街道/镇"), queryset=_units(STREET_KINDS), to_field_name="code", method="by_street"
     )
-    assignee = django_filters.ModelChoiceFilter(
-        label=_("承办单位"), queryset=_assignees, to_field_name="code"
+    place = django_filters.CharFilter(
+        label=_("地点"),
+        method="by_place",
+        widget=forms.TextInput(attrs={"placeholder": _("居民区或街道名称")}),
     )
-    overdue = django_filters.BooleanFilter(label=_("超时"))
+    # The dashboard's figures (selectors.FIGURES): each figure links to the list filtered by its own
+    # condition, so that the list is as long as the figure says.
+    status = django_filters.ChoiceFilter(
+        label=_("情形"),
+        choices=[(name, label) for name, (label, _q) in FIGURES.items()],
+        method="by_status",
+        empty_label=_("全部"),
+    )
+    # Typed, not picked: a drop-down of every unit a case can be sent to is ~365 options (267
+    # residential areas), one query and a page of HTML on every list and queue page. A unit's code (as
+    # the API and the dashboard's links send it) matches exactly; any other text, part of its name.
+    assignee = django_filters.CharFilter(
+        label=_("承办单位"),
+        method="by_assignee",
+        widget=forms.TextInput(attrs={"placeholder": _("单位名称，如：房管局")}),
+    )
+    overdue = YesNoFilter(label=_("超时"))
     since = django_filters.DateFilter(label=_("受理起"), field_name="reported_at", lookup_expr="date__gte")
     until = django_filters.DateFilter(label=_("受理止"), field_name="reported_at", lookup_expr="date__lte")
 
@@ -55,8 +84,10 @@ class CaseFilter(django_filters.FilterSet):
             "source",
             "urgency",
             "street",
+            "place",
             "assignee",
             "overdue",
+            "status",
             "since",
             "until",
         ]
@@ -74,8 +105,17 @@ class CaseFilter(django_filters.FilterSet):
     def by_street(self, queryset, name, value: Unit | None):
         return queryset.filter(unit__path__startswith=value.path) if value else queryset
 
+    def by_assignee(self, queryset, name, value: str):
+        return queryset.filter(_units_named(value, "assignee__path"))
 
-class SummonsFilter(django_filters.FilterSet):
+    def by_place(self, queryset, name, value: str):
+        return queryset.filter(_units_named(value, "unit__path"))
+
+    def by_status(self, queryset, name, value: str):
+        return queryset.filter(figure_q(value)) if value in FIGURES else queryset
+
+
+class SummonsFilter(FilterSet):
     status = django_filters.ChoiceFilter(label=_("状态"), choices=SummonsStatus.choices)
     department = django_filters.ModelChoiceFilter(
         label=_("部门"), queryset=Unit.objects.filter(kind=UnitKind.DEPARTMENT), to_field_name="code"
@@ -86,7 +126,7 @@ class SummonsFilter(django_filters.FilterSet):
         fields = ["status", "department"]
 
 
-class CategoryFilter(django_filters.FilterSet):
+class CategoryFilter(FilterSet):
     q = django_filters.CharFilter(label=_("名称或编码"), method="search")
     kind = django_filters.ChoiceFilter(label=_("类型"), choices=CategoryKind.choices)
 
@@ -98,7 +138,7 @@ class CategoryFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(code__startswith=value))
 
 
-class RuleFilter(django_filters.FilterSet):
+class RuleFilter(FilterSet):
     category = django_filters.CharFilter(
         label=_("类别编码"), field_name="category__code", lookup_expr="startswith"
     )
@@ -108,15 +148,15 @@ class RuleFilter(django_filters.FilterSet):
         fields = ["category", "responsible", "is_active"]
 
 
-class NotificationFilter(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(label=_("未读"), field_name="read_at", lookup_expr="isnull")
+class NotificationFilter(FilterSet):
+    unread = YesNoFilter(label=_("未读"), field_name="read_at", lookup_expr="isnull")
 
     class Meta:
         model = Notification
         fields = ["unread"]
 
 
-class Open311ClientFilter(django_filters.FilterSet):
+class Open311ClientFilter(FilterSet):
     class Meta:
         model = Open311Client
         fields = ["is_active"]

@@ -51,7 +51,9 @@ from .models import Case, Category, Open311Client, ResponsibilityRule
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this interface (its endpoints and their shapes) last changed: the discovery `changeset`.
 CHANGESET = datetime.datetime(2026, 11, 29, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
-CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+# Exactly as the spec's examples give them (outside validators compare the header as a string). No
+# charset parameter is needed: JSON is UTF-8 by definition (RFC 8259 §8.1) and the XML declaration says so.
+CONTENT_TYPES = {"json": "application/json", "xml": "text/xml"}
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 # The spec's default for GET requests: "a span of 90 days or first 1000 requests, whichever is smallest".
 WINDOW = datetime.timedelta(days=90)
@@ -686,7 +688,7 @@ class RequestsView(Open311View):
             }
             return "service_requests", [answer]
         case = services.report_case(**report)
-        progress = request.build_absolute_uri(reverse("case-rate-public", args=[case.public_token]))
+        progress = request.build_absolute_uri(reverse("case-track", args=[case.public_token]))
         notice = service_notice(category, case.rule, case.unit) + _("办理进度：%(url)s") % {"url": progress}
         return "service_requests", [
             {

@@ -4,10 +4,13 @@ links to."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case as Case_
+from django.db.models import Exists, F, OuterRef, QuerySet, Value, When
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from shequ.core.scoping import user_may
@@ -52,12 +55,37 @@ def user_queues(user) -> list[Queue]:
     return [queue for queue in QUEUES.values() if user_may(user, Case, queue.action)]
 
 
-def queue_cases(user, queue: Queue) -> QuerySet:
-    """The cases of one queue the user may see, most urgent first (earliest stage deadline)."""
+# How long after its deadline a late case still counts as late *now* rather than as old backlog.
+RECENT = datetime.timedelta(days=7)
+
+
+def queue_order(now: datetime.datetime) -> list:
+    """What needs doing now first. Ordering by the deadline alone puts a department's year-old overdue
+    cases (29 of them in the demo) before the three it was sent this morning, which then sit on the last
+    page unseen. So a queue reads in two parts:
+
+    1. cases whose deadline is ahead or passed within the last week (RECENT), earliest deadline first:
+       yesterday's late case (supervision follows after a day's grace), then the one due in two hours,
+       then this morning's new ones (due in days);
+    2. the backlog, late by more than a week, most recently late first, so the oldest sink to the end.
+
+    A case without a deadline comes last in the first part."""
+    stale = Case_(When(stage_deadline__lt=now - RECENT, then=Value(1)), default=Value(0))
+    first_part_deadline = Case_(When(stage_deadline__gte=now - RECENT, then=F("stage_deadline")))
+    return [
+        stale.asc(),
+        first_part_deadline.asc(nulls_last=True),
+        F("stage_deadline").desc(nulls_last=True),
+        "-id",
+    ]
+
+
+def queue_cases(user, queue: Queue, now: datetime.datetime | None = None) -> QuerySet:
+    """The cases of one queue the user may see, what needs doing now first (queue_order)."""
     cases = Case.objects.restrict(user, queue.action).filter(**queue.filter)
     if queue.name == "supervised":
         cases = cases.filter(Exists(Supervision.objects.filter(case=OuterRef("pk"), status="open")))
     if queue.name == "assigned":
         # Only what was sent to the user's own units, not everything the user may handle elsewhere.
         cases = cases.filter(services.assigned_to_user_q(user))
-    return cases.order_by("stage_deadline", "id")
+    return cases.order_by(*queue_order(now or timezone.now()))

@@ -11,10 +11,11 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequ.core.workdays import SHANGHAI
 from shequ.org.choices import STREET_KINDS, UnitKind
@@ -26,6 +27,28 @@ from .models import Case, CaseEvent, Category, Summons, Supervision
 
 TOP = 10
 SATISFIED = (Rating.SATISFIED, Rating.BASICALLY)
+
+
+# The dashboard's figures as conditions on cases. The same condition counts a figure and filters the list
+# the figure links to (filters.CaseFilter, `status`), so the two cannot disagree.
+def _open_supervision():
+    return Exists(Supervision.objects.filter(case=OuterRef("pk"), status=SupervisionStatus.OPEN))
+
+
+FIGURES: dict[str, tuple[str, Q]] = {
+    "open": (gettext_lazy("办理中"), Q(stage__in=OPEN_STAGES)),
+    "overdue": (gettext_lazy("办理中且已超时"), Q(stage__in=OPEN_STAGES, overdue=True)),
+    "supervised": (gettext_lazy("督办中"), Q(_open_supervision(), stage__in=OPEN_STAGES)),
+    "closed": (gettext_lazy("已结案"), Q(stage=Stage.CLOSED)),
+    "closed_on_time": (gettext_lazy("按时结案"), Q(stage=Stage.CLOSED, handled_late=False)),
+    "rated": (gettext_lazy("已评价"), ~Q(rating="")),
+    "satisfied": (gettext_lazy("满意或基本满意"), Q(rating__in=SATISFIED)),
+    "returned": (gettext_lazy("有退单"), Q(return_count__gt=0)),
+}
+
+
+def figure_q(name: str) -> Q:
+    return FIGURES[name][1]
 
 
 # Rates --------------------------------------------------------------------------------------------------
@@ -237,6 +260,8 @@ class UnitRow:
     on_time: Rate = field(default_factory=Rate)
     satisfaction: Rate = field(default_factory=Rate)
     returns: int = 0
+    returned_cases: int = 0  # the cases behind `returns` (a case may be returned more than once)
+    own: bool = False  # the unit's own row (cases placed at the unit itself, not below it)
 
     def __add__(self, other: UnitRow) -> UnitRow:
         return UnitRow(
@@ -247,6 +272,7 @@ class UnitRow:
             self.on_time + other.on_time,
             self.satisfaction + other.satisfaction,
             self.returns + other.returns,
+            self.returned_cases + other.returned_cases,
         )
 
 
@@ -306,14 +332,14 @@ def in_period(cases: QuerySet, period: Period, field_name: str = "reported_at") 
 
 def _counts():
     """The conditional counts every rate needs, as aggregate expressions."""
-    closed = Q(stage=Stage.CLOSED)
     return {
         "cases": Count("id"),
-        "closed": Count("id", filter=closed),
-        "closed_on_time": Count("id", filter=closed & Q(handled_late=False)),
-        "rated": Count("id", filter=~Q(rating="")),
-        "satisfied": Count("id", filter=Q(rating__in=SATISFIED)),
+        "closed": Count("id", filter=figure_q("closed")),
+        "closed_on_time": Count("id", filter=figure_q("closed_on_time")),
+        "rated": Count("id", filter=figure_q("rated")),
+        "satisfied": Count("id", filter=figure_q("satisfied")),
         "returns": Sum("return_count"),
+        "returned_cases": Count("id", filter=figure_q("returned")),
     }
 
 
@@ -346,6 +372,7 @@ def unit_and_department_rows(user, unit: Unit, cases: QuerySet) -> tuple[list[Un
         place.on_time += on_time
         place.satisfaction += Rate(row["satisfied"], row["rated"])
         place.returns += row["returns"] or 0
+        place.returned_cases += row["returned_cases"]
         assignee = units.get(row["assignee_id"])
         if assignee and assignee[3] == UnitKind.DEPARTMENT:
             department = departments.setdefault(
@@ -358,6 +385,7 @@ def unit_and_department_rows(user, unit: Unit, cases: QuerySet) -> tuple[list[Un
         row.name, row.code = by_path.get(row.path, (row.path, row.path.strip("/").split("/")[-1]))
         if row.path == unit.path:
             row.name = _("%(unit)s（本级）") % {"unit": unit.name}
+            row.own = True
     # Best on-time rate first; ties (and departments with nothing closed yet, last) by more cases.
     ranking = sorted(
         departments.values(),
@@ -368,11 +396,10 @@ def unit_and_department_rows(user, unit: Unit, cases: QuerySet) -> tuple[list[Un
 
 def current_status(cases: QuerySet) -> dict[str, int]:
     """Open, overdue and under supervision now (whatever the period)."""
-    supervised = Exists(Supervision.objects.filter(case=OuterRef("pk"), status=SupervisionStatus.OPEN))
-    found = cases.filter(stage__in=OPEN_STAGES).aggregate(
+    found = cases.filter(figure_q("open")).aggregate(
         open=Count("id"),
-        overdue=Count("id", filter=Q(overdue=True)),
-        supervised=Count("id", filter=supervised),
+        overdue=Count("id", filter=figure_q("overdue")),
+        supervised=Count("id", filter=figure_q("supervised")),
     )
     return {key: value or 0 for key, value in found.items()}
 
@@ -564,8 +591,19 @@ def assessment_scope(user) -> tuple[QuerySet, QuerySet | None]:
     return departments.filter(query), None
 
 
-def assessment(user, period: Period) -> Assessment:
+def summons_due_q(now: datetime.datetime) -> Q:
+    """The summonses whose answer can be judged at `now`: those answered, and those still unanswered
+    after their deadline (late), unless the street closed them before the deadline. A summons still
+    open with its deadline ahead is neither on time nor late yet."""
+    unanswered_late = Q(answered_at__isnull=True, response_deadline__lte=now) & (
+        Q(closed_at__isnull=True) | Q(closed_at__gte=F("response_deadline"))
+    )
+    return Q(answered_at__isnull=False) | unanswered_late
+
+
+def assessment(user, period: Period, now: datetime.datetime | None = None) -> Assessment:
     """One row per department, in four grouped queries whatever the number of cases."""
+    now = now or timezone.now()
     departments, cases = assessment_scope(user)
     rows = {unit.pk: AssessmentRow(unit.pk, unit.name, unit.code) for unit in departments}
     ids = list(rows)
@@ -611,7 +649,8 @@ def assessment(user, period: Period) -> Assessment:
         summonses.values("department_id")
         .annotate(
             n=Count("id"),
-            answered_on_time=Count("id", filter=Q(answered_on_time=True)),
+            due=Count("id", filter=summons_due_q(now)),
+            answered_on_time=Count("id", filter=Q(answered_on_time=True, answered_at__isnull=False)),
             timeliness_sum=Sum("rating_timeliness"),
             timeliness_n=Count("rating_timeliness"),
             result_sum=Sum("rating_result"),
@@ -621,7 +660,7 @@ def assessment(user, period: Period) -> Assessment:
     ):
         target = rows[row["department_id"]]
         target.summonses = row["n"]
-        target.summons_on_time = Rate(row["answered_on_time"], row["n"])
+        target.summons_on_time = Rate(row["answered_on_time"], row["due"])
         target.timeliness = Rate(row["timeliness_sum"] or 0, row["timeliness_n"])
         target.result = Rate(row["result_sum"] or 0, row["result_n"])
 

@@ -144,6 +144,15 @@ def _check_upload(upload) -> None:
     }
     if content_type in signatures and not head.startswith(signatures[content_type]):
         raise ValidationError({"attachments": _("文件内容与类型不符。")})
+    if content_type.startswith("image/") and content_type != "image/heic":
+        # A photo must open as a whole image (a truncated or disguised file is refused), the same check
+        # the public report page applies (cases.attachments).
+        from .attachments import check_photo
+
+        try:
+            check_photo(upload)
+        except ValidationError as error:
+            raise ValidationError({"attachments": error.messages}) from None
 
 
 def _attach(case: Case, event: CaseEvent | None, uploads) -> None:
@@ -299,6 +308,8 @@ def _actor_name(actor, case: Case | None = None) -> str:
         return str(actor)
     if case is not None and case.open311_client_id:
         return case.open311_client.name
+    if case is not None and case.source == Source.RESIDENT:
+        return _("反映人（网上反映）")  # the public report page: a resident without an account
     return _("系统")
 
 
@@ -333,6 +344,7 @@ TRANSITIONS = {
 # The right each API action needs (the transitions' own, plus rating and supervision).
 TRANSITION_PERMISSIONS = {
     "register": "dispatch",
+    "register_and_dispatch": "dispatch",  # 立案并派遣 (the API's action; the page's is below)
     "reject": "dispatch",
     "dispatch_to": "dispatch",
     "merge": "dispatch",
@@ -344,6 +356,7 @@ TRANSITION_PERMISSIONS = {
     "supervise": "supervise",
     # the page's action names
     "dispatch": "dispatch",
+    "register_dispatch": "dispatch",
     "return": "handle",
     "verify_pass": "verify",
     "verify_fail": "verify",
@@ -487,6 +500,20 @@ def dispatch_case(*, actor, case: Case, assignee: Unit, reason: str = "", note: 
         _("新派遣案件 %(code)s：%(category)s") % {"code": case.code, "category": case.category},
     )
     return case
+
+
+@transaction.atomic
+def register_and_dispatch_case(
+    *, actor, case: Case, assignee: Unit, reason: str = "", note: str = "", now=None
+) -> Case:
+    """立案并派遣: the street dispatcher's two steps on a new report in one submit. The same two services
+    run one after the other in one transaction, so the timeline and the audit trail read exactly as if
+    they had been taken apart (立案, then 派遣, each with its own entry and time limit), and a refused
+    dispatch (another unit without a reason, a unit that cannot be sent cases) leaves the case at 受理
+    with nothing written."""
+    now = now or timezone.now()
+    case = register_case(actor=actor, case=case, note=note, now=now)
+    return dispatch_case(actor=actor, case=case, assignee=assignee, reason=reason, now=now)
 
 
 @transaction.atomic
@@ -904,11 +931,19 @@ def summon_department(
     cases=(),
     now=None,
 ) -> Summons:
+    """约请: a street calls a department, on the cases it names (each one the actor may view: a missing
+    and a forbidden case get the same answer, which names neither)."""
     now = now or timezone.now()
     if department.kind != UnitKind.DEPARTMENT:
         raise ValidationError({"department": _("只能约请区职能部门。")})
     if response_days < 1 or response_days > 30:
         raise ValidationError({"response_days": _("答复时限应为1至30个工作日。")})
+    cases = list(cases)
+    if actor is not None and cases:
+        wanted = {case.pk for case in cases}
+        visible = set(Case.objects.restrict(actor, "view").filter(pk__in=wanted).values_list("pk", flat=True))
+        if visible != wanted:
+            raise ValidationError({"cases": _("涉及案件中有不存在或您无权查看的案件，请核对案件编号。")})
     summons = create_record(
         actor=actor,
         model=Summons,
@@ -980,8 +1015,16 @@ def answer_summons(*, actor, summons: Summons, accepted: bool, answer: str, now=
 def close_summons(
     *, actor, summons: Summons, outcome: str, rating_timeliness: int, rating_result: int, now=None
 ) -> Summons:
-    """The street records the outcome and rates the department (1–5): the evidence for assessment."""
+    """The street records the outcome and rates the department (1–5): the evidence for assessment. The
+    summoned department may change its summons (to answer it) but never close or rate it itself."""
     now = now or timezone.now()
+    if actor is not None and (
+        not Summons.objects.restrict(actor, "change").filter(pk=summons.pk).exists()
+        or Summons.objects.restrict(actor, "answer").filter(pk=summons.pk).exists()
+    ):
+        raise PermissionDenied(_("只有发出约请的街道可以办结和评价约请。"))
+    if not (outcome or "").strip():
+        raise ValidationError({"outcome": _("请填写办理结果。")})
     for name, value in (("rating_timeliness", rating_timeliness), ("rating_result", rating_result)):
         if value not in (1, 2, 3, 4, 5):
             raise ValidationError({name: _("评分为1至5分。")})
@@ -996,7 +1039,10 @@ def close_summons(
             "rating_timeliness": rating_timeliness,
             "rating_result": rating_result,
             "closed_at": now,
-            "answered_on_time": summons.answered_on_time if summons.answered_at else False,
+            # Closed without an answer: late once the deadline had passed; before it, not assessable.
+            "answered_on_time": summons.answered_on_time
+            if summons.answered_at
+            else (False if now > summons.response_deadline else None),
         },
     )
 

@@ -1,6 +1,8 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from shequ.core.tables import editable_link, yes_no_column
+
 from .models import Case, Category, Notification, Open311Client, ResponsibilityRule, Summons
 
 
@@ -37,6 +39,7 @@ class CaseTable(tables.Table):
 class SummonsTable(tables.Table):
     code = tables.Column(linkify=True)
     response_deadline = tables.DateTimeColumn(format="Y-m-d H:i")
+    answered_on_time = yes_no_column(verbose_name=_("按时答复"), null=True)
 
     class Meta:
         model = Summons
@@ -54,8 +57,9 @@ class SummonsTable(tables.Table):
 
 
 class CategoryTable(tables.Table):
-    name = tables.Column(linkify=("category-edit", {"pk": tables.A("pk")}))
+    name = tables.Column(linkify=editable_link("category-edit"))
     parent = tables.Column(verbose_name=_("大类"))
+    is_active = yes_no_column(verbose_name=_("启用"))
 
     class Meta:
         model = Category
@@ -64,8 +68,9 @@ class CategoryTable(tables.Table):
 
 
 class RuleTable(tables.Table):
-    category = tables.Column(linkify=("rule-edit", {"pk": tables.A("pk")}), order_by=("category__code",))
+    category = tables.Column(linkify=editable_link("rule-edit"), order_by=("category__code",))
     handle = tables.Column(verbose_name=_("处置时限"), accessor="handle_limit", order_by=("handle_limit",))
+    is_active = yes_no_column(verbose_name=_("启用"))
 
     class Meta:
         model = ResponsibilityRule
@@ -85,7 +90,9 @@ class RuleTable(tables.Table):
 
 
 class NotificationTable(tables.Table):
-    case = tables.Column(linkify=True)
+    # The model's foreign keys carry no verbose names: without these headers the table shows UNIT / CASE.
+    unit = tables.Column(verbose_name=_("接收单位"))
+    case = tables.Column(verbose_name=_("案件"), linkify=True)
     created_at = tables.DateTimeColumn(format="Y-m-d H:i")
 
     class Meta:
@@ -95,6 +102,8 @@ class NotificationTable(tables.Table):
 
 
 class Open311ClientTable(tables.Table):
+    is_active = yes_no_column(verbose_name=_("启用"))
+
     class Meta:
         model = Open311Client
         fields = ["name", "contact", "key_prefix", "is_active", "created_at"]

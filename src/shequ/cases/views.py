@@ -4,8 +4,10 @@ the district's reference lists. Declarations on the scoped base views; every wri
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -18,8 +20,8 @@ from shequ.core.views import (
     ScopedUpdateView,
     ServiceFormView,
 )
-from shequ.org.choices import UnitKind
-from shequ.registry.models import BuildingGroup, Estate
+from shequ.org.choices import STREET_KINDS, UnitKind
+from shequ.org.models import Unit
 
 from . import services
 from .choices import Action, Stage, SummonsStatus
@@ -39,15 +41,20 @@ from .forms import (
     MergeForm,
     NoteForm,
     Open311ClientForm,
-    PublicRateForm,
     RateForm,
     ReasonForm,
+    RegisterDispatchForm,
+    ReturnForm,
     RuleForm,
     SummonsAnswerForm,
     SummonsCloseForm,
     SummonsForm,
     SupervisionForm,
     VerifyForm,
+    area_estates,
+    area_grids,
+    estate_groups,
+    group_label,
 )
 from .models import Case, Category, Notification, Open311Client, ResponsibilityRule, Summons
 from .queues import QUEUES, queue_cases, user_queues
@@ -58,9 +65,17 @@ class CaseList(ScopedListView):
     model = Case
     filterset_class = CaseFilter
     table_class = CaseTable
+    template_name = "cases/case_list.html"
     select_related = ("category__parent", "unit", "assignee")
     add_url_name = "case-add"
     title = gettext_lazy("案件")
+    queue = None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["queues"] = queue_links(self.request.user)
+        context["current_queue"] = self.queue.name if self.queue else ""
+        return context
 
 
 class CaseQueue(CaseList):
@@ -78,14 +93,11 @@ class CaseQueue(CaseList):
         queryset = queue_cases(self.request.user, self.queue)
         return queryset.select_related(*self.select_related)
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["queues"] = queue_links(self.request.user)
-        return context
 
-
-def queue_links(user) -> list[tuple[str, str]]:
-    return [(queue.url, queue.title) for queue in user_queues(user)]
+def queue_links(user) -> list[tuple[str, str, str]]:
+    """(address, title, name) of each queue the user works: no counts here (a query each on every list
+    page); the home pages show them."""
+    return [(queue.url, queue.title, queue.name) for queue in user_queues(user)]
 
 
 class CaseDetail(ScopedDetailView):
@@ -133,13 +145,14 @@ class CaseDetail(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         case, user = self.object, self.request.user
         allowed = services.allowed_actions(user, case)
+        # A form sent back with its errors (CaseActionView) replaces the blank one of its action.
+        bound = getattr(self, "bound_forms", {})
         context.update(
             events=case.events.select_related("unit").prefetch_related("attachments"),
             attachments=case.attachments.filter(event__isnull=True),
             actions=[
-                (action, ACTION_FORMS[action](user=user, case=case), Action(action).label)
-                for action in allowed
-                if action in ACTION_FORMS
+                (action, bound.get(action) or action_form(action, user=user, case=case), action_label(action))
+                for action in page_actions(allowed)
             ],
             proposed=services.propose_assignee(case) if case.stage == Stage.REGISTERED else None,
             duplicates=services.duplicate_candidates(case)
@@ -151,6 +164,53 @@ class CaseDetail(ScopedDetailView):
             supervision_form=SupervisionForm(),
             remaining=services.remaining_time(case),
             extra_attributes=extra_attributes(case),
+            summon_url=summon_url(user, case),
+            summonses=Summons.objects.restrict(user, "view").filter(cases=case).select_related("department"),
+        )
+        return context
+
+
+def summon_url(user, case: Case) -> str | None:
+    """约请部门 from a case page (which the user may view): the summons form with this case, and its
+    department when it was sent to one. Only for those who send summonses (streets)."""
+    if not user.can("cases.summons", "add"):
+        return None
+    query = QueryDict(mutable=True)
+    query["case"] = case.code
+    if case.assignee_id and case.assignee.kind == UnitKind.DEPARTMENT:
+        query["department"] = case.assignee.code
+    return f"{reverse('summons-add')}?{query.urlencode()}"
+
+
+class CasePrint(ScopedDetailView):
+    """派遣单: the case as the slip a dispatcher prints (or saves as PDF) for the unit it was sent to. Anyone
+    who may see the case may print it; the reporter stays masked as on the case page."""
+
+    model = Case
+    template_name = "cases/case_print.html"
+    select_related = (
+        "category__parent",
+        "unit",
+        "estate",
+        "building_group__building",
+        "grid",
+        "assignee",
+        "dispatcher",
+        "rule",
+    )
+
+    def get_template_names(self):
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        case = self.object
+        context.update(
+            title=_("派遣单 %(code)s") % {"code": case.code},
+            dispatch_event=case.events.filter(action__in=(Action.DISPATCH, Action.REDISPATCH))
+            .select_related("actor")
+            .last(),
+            printed_at=timezone.now(),
         )
         return context
 
@@ -167,15 +227,24 @@ def extra_attributes(case: Case) -> list[tuple[str, object]]:
             if value.get("media_url"):
                 rows.append((_("照片链接"), {"url": value["media_url"]}))
         else:
+            if isinstance(value, bool):  # an answer sent as JSON true/false reads 是/否, never True/False
+                value = _("是") if value else _("否")
+            elif isinstance(value, list):
+                value = "、".join(str(item) for item in value)
             rows.append((labels.get(key, key), value))
     return rows
 
 
+# 立案并派遣: one submit for the dispatcher's 立案 and 派遣 (services.register_and_dispatch_case). Not a
+# stage transition of its own, so not a member of Action (whose values are the timeline's).
+REGISTER_DISPATCH = "register_dispatch"
+
 ACTION_FORMS = {
+    REGISTER_DISPATCH: RegisterDispatchForm,
     Action.REGISTER: NoteForm,
     Action.REJECT: ReasonForm,
     Action.DISPATCH: DispatchForm,
-    Action.RETURN: ReasonForm,
+    Action.RETURN: ReturnForm,
     Action.ACCEPT: NoteForm,
     Action.FEEDBACK: FeedbackForm,
     Action.VERIFY_PASS: VerifyForm,
@@ -184,9 +253,31 @@ ACTION_FORMS = {
 }
 
 
+def action_form(action: str, *args, user, case: Case):
+    # Several action forms share a page: ids carry the action so that each label names its own field.
+    return ACTION_FORMS[action](*args, user=user, case=case, auto_id=f"{action}-%s")
+
+
+def action_label(action: str) -> str:
+    return _("立案并派遣") if action == REGISTER_DISPATCH else Action(action).label
+
+
+def page_actions(allowed: list[str]) -> list[str]:
+    """The forms the case page shows, in the order of the allowed transitions; whoever may 立案 a new
+    report may also 派遣 it (the same grant), so 立案并派遣 comes first for them."""
+    actions = [action for action in allowed if action in ACTION_FORMS]
+    if Action.REGISTER in actions:
+        actions.insert(0, REGISTER_DISPATCH)
+    return actions
+
+
 def _perform(action: str, *, user, case: Case, data: dict) -> Case:
     """One transition from a validated form: the same service the API calls."""
     note = data.get("note", "")
+    if action == REGISTER_DISPATCH:
+        return services.register_and_dispatch_case(
+            actor=user, case=case, assignee=data["assignee"], reason=data.get("reason", ""), note=note
+        )
     if action == Action.REGISTER:
         return services.register_case(actor=user, case=case, note=note)
     if action == Action.REJECT:
@@ -221,8 +312,9 @@ def _perform(action: str, *, user, case: Case, data: dict) -> Case:
 
 
 class CaseActionView(LoginRequiredMixin, View):
-    """POST /cases/<pk>/<action>/: one transition. Errors (including "someone else was first") come back
-    as a message on the case page; nothing is written."""
+    """POST /cases/<pk>/<action>/: one transition. Bad input comes back as the case page with the form as
+    it was sent and the message on its field (so a changed unit or a typed note is not lost); "someone
+    else was first" comes back as a message on the reloaded case page. Nothing is written either way."""
 
     def post(self, request, pk, action):
         if action not in ACTION_FORMS:
@@ -231,24 +323,60 @@ class CaseActionView(LoginRequiredMixin, View):
         permission = services.TRANSITION_PERMISSIONS.get(action)
         if permission and not Case.objects.restrict(request.user, permission).filter(pk=case.pk).exists():
             raise PermissionDenied(
-                _("您的岗位不能对此案件执行“%(action)s”。") % {"action": Action(action).label}
+                _("您的岗位不能对此案件执行“%(action)s”。") % {"action": action_label(action)}
             )
-        form = ACTION_FORMS[action](request.POST, request.FILES, user=request.user, case=case)
+        form = action_form(action, request.POST, request.FILES, user=request.user, case=case)
         if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-            return HttpResponseRedirect(case.get_absolute_url())
+            return self.invalid(request, case, action, form)
         try:
             _perform(action, user=request.user, case=case, data=form.cleaned_data)
         except PermissionDenied as error:
             raise PermissionDenied(str(error)) from error
-        except ValidationError as error:
+        except services.CaseConflict as error:
             for message in error.messages:
                 messages.error(request, message)
             return HttpResponseRedirect(case.get_absolute_url())
-        messages.success(request, _("已完成：%(action)s。") % {"action": Action(action).label})
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, field_errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, field_errors)
+            else:
+                form.add_error(None, error.messages)
+            return self.invalid(request, case, action, form)
+        if not Case.objects.restrict(request.user, "view").filter(pk=case.pk).exists():
+            # The case has left the user's hands (退单 to the street): its page would now be 页面不存在.
+            messages.success(request, left_hands_message(action, case))
+            return HttpResponseRedirect(landing_after_leaving(request.user))
+        done = action_label(action)
+        if action == Action.VERIFY_PASS and not form.cleaned_data.get("passed", True):
+            done = Action.VERIFY_FAIL.label  # the one 核查 form passes or sends back
+        messages.success(
+            request, _("案件 %(code)s：已完成“%(action)s”。") % {"code": case.code, "action": done}
+        )
         return HttpResponseRedirect(case.get_absolute_url())
+
+    def invalid(self, request, case: Case, action: str, form):
+        messages.error(request, _("“%(action)s”未完成，请按提示修改。") % {"action": action_label(action)})
+        view = CaseDetail()
+        view.setup(request, pk=case.pk)
+        view.bound_forms = {action: form}
+        view.object = view.get_object()
+        return view.render_to_response(view.get_context_data(object=view.object))
+
+
+def left_hands_message(action: str, case: Case) -> str:
+    if action == Action.RETURN:
+        text = _("案件 %(code)s 已退单，已退回%(unit)s重新派遣。")
+        return text % {"code": case.code, "unit": case.dispatcher}
+    return _("案件 %(code)s：已完成“%(action)s”。") % {"code": case.code, "action": action_label(action)}
+
+
+def landing_after_leaving(user) -> str:
+    """Where a user lands when the case they acted on left their scope: their 派给本单位 queue (or the
+    first queue they work, or the home page)."""
+    queues = user_queues(user)
+    queue = next((queue for queue in queues if queue.name == "assigned"), queues[0] if queues else None)
+    return queue.url if queue else reverse("home")
 
 
 class CaseSuperviseView(LoginRequiredMixin, View):
@@ -299,31 +427,31 @@ class CaseCreate(ScopedCreateView):
 
 
 class PlaceOptions(LoginRequiredMixin, TemplateView):
-    """htmx: the estates of an area, or the building groups of an estate, as <option>s."""
+    """htmx: the <option>s of one intake picker from the one before it: `for=estate` (the estates of
+    `unit`), `for=building_group` (the groups of `estate`, none when the estate is not in `unit`: the
+    area changed and the estate picker is being refilled), `for=grid` (the grids covering `unit`; the
+    only one comes selected). Without `for`: the groups of `estate`, else the estates of `unit`."""
 
     template_name = "cases/_place_options.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user, params = self.request.user, self.request.GET
-        if params.get("estate", "").isdigit():
-            options = BuildingGroup.objects.restrict(user, "view").filter(
-                building__estate_id=params["estate"]
-            )
-            options = [
-                (group.pk, f"{group.building.number} {group.name}")
-                for group in options.select_related("building")
-            ]
-        elif params.get("unit", "").isdigit():
-            options = [
-                (estate.pk, estate.name)
-                for estate in Estate.objects.restrict(user, "view")
-                .filter(unit_id=params["unit"])
-                .order_by("name")
-            ]
-        else:
-            options = []
-        context["options"] = options
+        unit = params.get("unit", "") if params.get("unit", "").isdigit() else None
+        estate = params.get("estate", "") if params.get("estate", "").isdigit() else None
+        wanted = params.get("for") or ("building_group" if estate else "estate")
+        options, preselect = [], False
+        if wanted == "building_group" and estate:
+            groups = estate_groups(user, estate)
+            if unit:
+                groups = groups.filter(building__estate__unit_id=unit)
+            options = [(group.pk, group_label(group)) for group in groups]
+        elif wanted == "estate" and unit:
+            options = [(pk, name) for pk, name in area_estates(user, unit).values_list("pk", "name")]
+        elif wanted == "grid" and unit:
+            options = list(area_grids(user, unit).values_list("pk", "name"))
+            preselect = len(options) == 1
+        context.update(options=options, preselect=preselect)
         return context
 
 
@@ -351,6 +479,16 @@ class SummonsList(ScopedListView):
     select_related = ("street", "department")
     add_url_name = "summons-add"
     title = gettext_lazy("约请")
+    template_name = "cases/summons_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # The summoned department's to-do: the summonses waiting for its answer, one click away.
+        user = self.request.user
+        if user.can("cases.summons.received", "answer"):
+            waiting = Summons.objects.restrict(user, "answer").filter(status=SummonsStatus.SENT)
+            context["to_answer"] = {"count": waiting.count(), "status": SummonsStatus.SENT}
+        return context
 
 
 class SummonsDetail(ScopedDetailView):
@@ -382,7 +520,15 @@ class SummonsDetail(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         summons, user = self.object, self.request.user
-        context["cases"] = Case.objects.restrict(user, "view").filter(summonses=summons)
+        context["cases"] = (
+            Case.objects.restrict(user, "view")
+            .filter(summonses=summons)
+            .select_related("category__parent", "unit")
+            .order_by("code")
+        )
+        # The summons names its cases to whoever may read it; those the reader may not open (a case the
+        # department returned, say) are counted, never shown.
+        context["unseen_cases"] = summons.cases.count() - len(context["cases"])
         context["can_answer"] = (
             summons.status == SummonsStatus.SENT
             and Summons.objects.restrict(user, "answer").filter(pk=summons.pk).exists()
@@ -405,7 +551,19 @@ class SummonsCreate(ScopedCreateView):
     title = gettext_lazy("约请职能部门")
 
     def get_initial(self):
-        return {"cases": self.request.GET.getlist("case")}
+        """From a case page (约请部门): the case, its department and the user's only street filled in."""
+        initial = super().get_initial()
+        user, params = self.request.user, self.request.GET
+        initial["cases"] = " ".join(code for code in params.getlist("case") if code)
+        department = Unit.objects.filter(
+            kind=UnitKind.DEPARTMENT, is_active=True, code=params.get("department", "")
+        ).first()
+        if department is not None:
+            initial["department"] = department.pk
+        streets = list(Unit.objects.restrict(user, "view").filter(kind__in=STREET_KINDS)[:2])
+        if len(streets) == 1:
+            initial["street"] = streets[0].pk
+        return initial
 
     def save(self, form):
         data = form.cleaned_data
@@ -419,6 +577,18 @@ class SummonsCreate(ScopedCreateView):
             meeting_at=data["meeting_at"],
             cases=list(data["cases"]),
         )
+
+
+class SummonsPrint(SummonsDetail):
+    """约请函: the summons as a letter to print (or save as PDF) and send, with its cases listed."""
+
+    template_name = "cases/summons_print.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = _("约请函 %(code)s") % {"code": self.object.code}
+        context["cases"] = context["cases"].select_related("category__parent", "unit", "estate")
+        return context
 
 
 class SummonsStep(ServiceFormView):
@@ -542,51 +712,15 @@ class Open311ClientCreate(ScopedCreateView):
 
     model = Open311Client
     form_class = Open311ClientForm
-    template_name = "cases/open311client_created.html"
+    title = gettext_lazy("新建接入应用")
+    created_template_name = "cases/open311client_created.html"
 
     def form_valid(self, form):
         client, key = services.create_open311_client(actor=self.request.user, **form.cleaned_data)
         response = render(
-            self.request, self.template_name, {"client": client, "key": key, "title": _("已创建接入应用")}
+            self.request,
+            self.created_template_name,
+            {"client": client, "key": key, "title": _("已创建接入应用")},
         )
         response["Cache-Control"] = "no-store"
         return response
-
-
-# The reporter's rating page: a link with the case's public token, no login -----------------------
-
-
-class PublicRating(View):
-    template_name = "cases/public_rating.html"
-
-    def get_case(self, token):
-        return get_object_or_404(Case.objects.select_related("category", "parent"), public_token=token)
-
-    def get(self, request, token):
-        case = self.get_case(token)
-        return render(
-            request,
-            self.template_name,
-            {"case": services.followed_case(case), "form": PublicRateForm(), "title": _("案件办理情况")},
-        )
-
-    def post(self, request, token):
-        case = services.followed_case(self.get_case(token))
-        form = PublicRateForm(request.POST)
-        if form.is_valid():
-            try:
-                services.rate_case(
-                    actor=None,
-                    case=case,
-                    rating=form.cleaned_data["rating"],
-                    comment=form.cleaned_data["comment"],
-                    channel="platform",
-                )
-                return render(
-                    request, self.template_name, {"case": case, "thanks": True, "title": _("感谢评价")}
-                )
-            except ValidationError as error:
-                form.add_error(None, error.messages)
-        return render(
-            request, self.template_name, {"case": case, "form": form, "title": _("案件办理情况")}, status=400
-        )

@@ -110,6 +110,30 @@ class VersionedSerializer(serializers.ModelSerializer):
 # Excel import and export (X4): the same core.excel services as the pages and the command -------------
 
 
+class ScopedSlugRelatedField(serializers.SlugRelatedField):
+    """A related record named by its natural key, looked up only among the records the requesting user
+    may see with `action` (DESIGN.md: every related record a write names is in scope). A missing and a
+    forbidden key get the same message, which repeats only what was sent."""
+
+    default_error_messages = {
+        "does_not_exist": gettext_lazy("“{value}”不存在或您无权查看。"),
+        "invalid": gettext_lazy("值无效。"),
+    }
+
+    def __init__(self, *, model, action: str = "view", **kwargs):
+        self.model = model
+        self.action = action
+        kwargs.setdefault("queryset", model.objects.none())  # replaced per request below
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.model.objects.none()
+        return self.model.objects.restrict(user, self.action)
+
+
 class ImportJobSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     user = serializers.CharField(source="user.username", read_only=True)
@@ -149,6 +173,12 @@ class ImportJobSerializer(serializers.ModelSerializer):
                 "rows_checked": {"type": "integer"},
                 "rows_written": {"type": "integer"},
                 "rows_total": {"type": "integer", "nullable": True},
+                "rate": {"type": "integer", "nullable": True, "description": "每秒行数（进行中）"},
+                "seconds_left": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": "预计剩余秒数（进行中）",
+                },
             },
         }
     )

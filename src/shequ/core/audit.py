@@ -9,16 +9,21 @@ from __future__ import annotations
 import datetime
 import decimal
 import functools
+import json
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from . import display
 from .middleware import current_request_id
 from .models import AuditAction, AuditEntry
 
@@ -245,7 +250,136 @@ def _without_version(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key != "version"}
 
 
-def history_for(instance: models.Model):
-    return AuditEntry.objects.filter(
+# Reading the trail ----------------------------------------------------------------------------------
+# An entry stores attribute names and raw values (codes, ids, UTC ISO times). People read it as field
+# names, choice labels, records by name, "单位 姓名" and local time: `make_readable` turns a page of
+# entries into that, with one query per kind of related record on the page (not one per row).
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+def _model_of(content_type_id: int) -> type[models.Model] | None:
+    return ContentType.objects.get_for_id(content_type_id).model_class()
+
+
+def _field(model: type[models.Model] | None, name: str):
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _shown_keys(entry: AuditEntry, model) -> list[tuple[str, Any, Any]]:
+    """The fields an update changed, without the technical ones (the record's version counter)."""
+    if entry.action != AuditAction.UPDATE:
+        return []
+    hidden = {"version", *getattr(model, "audit_exclude", ())}
+    return [change for change in entry.changed_fields() if change[0] not in hidden]
+
+
+def _related_labels(wanted: dict[type[models.Model], set]) -> dict[type[models.Model], dict[str, str]]:
+    """{model: {str(pk): name}} in one query per model. Only names, of records a record the reader may
+    open points to (its own page shows the same names); people as "单位 姓名"."""
+    user_model = get_user_model()
+    labels: dict[type[models.Model], dict[str, str]] = {}
+    for model, pks in wanted.items():
+        pks = {pk for pk in pks if pk not in (None, "")}
+        if not pks:
+            continue
+        queryset = model._base_manager.filter(pk__in=pks)
+        if model is user_model:
+            membership = model._meta.get_field("memberships").related_model
+            queryset = queryset.prefetch_related(
+                models.Prefetch("memberships", queryset=membership._base_manager.select_related("unit"))
+            )
+        labels[model] = {str(obj.pk): getattr(obj, "person_label", None) or str(obj) for obj in queryset}
+    return labels
+
+
+def _iso(value: Any, parse):
+    if isinstance(value, str):
+        try:
+            return parse(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _readable(field, value: Any, labels: dict) -> str:
+    """One stored value as a person reads it."""
+    if value is None or value == "" or value == []:
+        return display.EMPTY
+    if field is None:
+        return str(value)
+    if field.many_to_many:
+        names = labels.get(field.related_model, {})
+        return "、".join(names.get(str(pk), _("编号 %(pk)s") % {"pk": pk}) for pk in value)
+    if field.is_relation:
+        return labels.get(field.related_model, {}).get(str(value), _("编号 %(pk)s") % {"pk": value})
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return display.yes_no(value)
+    if isinstance(field, models.DateTimeField):
+        parsed = _iso(value, datetime.datetime.fromisoformat)
+        return display.local_datetime(parsed) if parsed else str(value)
+    if isinstance(field, models.DateField):
+        parsed = _iso(value, datetime.date.fromisoformat)
+        return display.local_date(parsed) if parsed else str(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def make_readable(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
+    """Sets `readable_changes` (a list of Change) and `person` ("单位 姓名", or the name of the system or
+    application that wrote) on each entry."""
+    entries = list(entries)
+    user_model = get_user_model()
+    wanted: dict[type[models.Model], set] = defaultdict(set)
+    wanted[user_model].update(entry.actor_id for entry in entries if entry.actor_id)
+    pending = []
+    for entry in entries:
+        model = _model_of(entry.content_type_id)
+        fields = [(_field(model, name), name, old, new) for name, old, new in _shown_keys(entry, model)]
+        for field, _name, old, new in fields:
+            if field is not None and field.is_relation and field.related_model is not None:
+                for value in (old, new):
+                    wanted[field.related_model].update(value if isinstance(value, list) else [value])
+        pending.append((entry, fields))
+    labels = _related_labels(wanted)
+    for entry, fields in pending:
+        entry.readable_changes = [
+            Change(
+                label=str(field.verbose_name) if field is not None else name,
+                old=_readable(field, old, labels),
+                new=_readable(field, new, labels),
+            )
+            for field, name, old, new in fields
+        ]
+        entry.person = labels.get(user_model, {}).get(str(entry.actor_id)) or entry.actor_name
+    return entries
+
+
+class HistoryQuerySet(models.QuerySet):
+    """Audit entries that come out readable (`make_readable`) however the view slices them."""
+
+    def _fetch_all(self):
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if fresh and self._iterable_class is models.query.ModelIterable:
+            make_readable(self._result_cache)
+
+
+def history_for(instance: models.Model) -> HistoryQuerySet:
+    """The record's change history, newest first, readable (see make_readable)."""
+    return HistoryQuerySet(model=AuditEntry).filter(
         content_type=ContentType.objects.get_for_model(type(instance)), object_id=str(instance.pk)
-    ).select_related("actor")
+    )

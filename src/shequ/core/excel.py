@@ -35,6 +35,7 @@ import functools
 import gc
 import itertools
 import logging
+import math
 import re
 import shutil
 import tempfile
@@ -1340,7 +1341,9 @@ def progress_key(job_id: int) -> str:
 
 def read_progress(job: ImportJob) -> dict[str, int | None]:
     """Rows checked and written so far. While a job runs its counts live in huey's key-value storage
-    (the commit's transaction hides database writes until it ends); afterwards on the job row."""
+    (the commit's transaction hides database writes until it ends); afterwards on the job row. A running
+    job's progress also has its rate (rows a second since the job started) and the seconds left at that
+    rate, when the number of rows is known."""
     if job.is_running:
         from huey.contrib.djhuey import HUEY
 
@@ -1350,7 +1353,7 @@ def read_progress(job: ImportJob) -> dict[str, int | None]:
             logger.warning("import progress unavailable", exc_info=True)
             value = None
         if value:
-            return value
+            return {**value, **_pace(job, value)}
     return {
         "rows_checked": job.rows_checked,
         "rows_written": job.rows_written,
@@ -1358,10 +1361,26 @@ def read_progress(job: ImportJob) -> dict[str, int | None]:
     }
 
 
-def _progress_writer(job: ImportJob) -> Callable[[Outcome, int | None], None]:
+def _pace(job: ImportJob, value: dict) -> dict[str, int | None]:
+    """Rows a second since the job (its check, or its commit) started, and the seconds left at that rate.
+    The commit checks every row again as it writes, so its pace is that of the rows checked too."""
+    done, total = value.get("rows_checked") or 0, value.get("rows_total")
+    elapsed = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0
+    if not done or elapsed <= 0:
+        return {"rate": None, "seconds_left": None}
+    rate = done / elapsed
+    left = math.ceil((total - done) / rate) if total and total > done else (0 if total else None)
+    return {"rate": round(rate), "seconds_left": left}
+
+
+def _progress_writer(
+    job: ImportJob, also: Callable[[Outcome, int | None], None] | None = None
+) -> Callable[[Outcome, int | None], None]:
     from huey.contrib.djhuey import HUEY
 
     def write(outcome: Outcome, estimate: int | None) -> None:
+        if also is not None:  # the command line's terminal progress
+            also(outcome, estimate)
         try:
             HUEY.put(
                 progress_key(job.pk),
@@ -1427,7 +1446,9 @@ def _finish(job: ImportJob, outcome: Outcome, status: str, **extra: Any) -> None
     job.save()
 
 
-def _run(job: ImportJob, *, write: bool) -> Outcome:
+def _run(
+    job: ImportJob, *, write: bool, progress: Callable[[Outcome, int | None], None] | None = None
+) -> Outcome:
     """Runs a check or a commit for a job and records the outcome on the job row (outside the
     commit's transaction). An unexpected failure marks the job failed; it never escapes."""
     from huey.contrib.djhuey import HUEY
@@ -1447,7 +1468,7 @@ def _run(job: ImportJob, *, write: bool) -> Outcome:
                 write=write,
                 request_id=job.audit_request_id,
                 reason=_("Excel 导入“%(file)s”") % {"file": job.original_name},
-                progress=_progress_writer(job),
+                progress=_progress_writer(job, also=progress),
             )
             outcome = run.run()
     except Exception:
@@ -1501,22 +1522,22 @@ def _run(job: ImportJob, *, write: bool) -> Outcome:
     return outcome
 
 
-def check_job(job: ImportJob) -> Outcome:
+def check_job(job: ImportJob, progress: Callable[[Outcome, int | None], None] | None = None) -> Outcome:
     """The dry run: every problem of the file, nothing written."""
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportStatus.CHECKING, started_at=timezone.now(), finished_at=None
     )
     job.refresh_from_db()
-    return _run(job, write=False)
+    return _run(job, write=False, progress=progress)
 
 
-def commit_job(job: ImportJob) -> Outcome:
+def commit_job(job: ImportJob, progress: Callable[[Outcome, int | None], None] | None = None) -> Outcome:
     """The commit: checks everything again and writes all rows in one transaction, or none."""
     job.refresh_from_db()
     if job.status != ImportStatus.IMPORTING:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.IMPORTING, started_at=timezone.now())
         job.refresh_from_db()
-    return _run(job, write=True)
+    return _run(job, write=True, progress=progress)
 
 
 def request_commit(*, user, job: ImportJob) -> ImportJob:
@@ -1542,15 +1563,19 @@ def request_commit(*, user, job: ImportJob) -> ImportJob:
     return job
 
 
-def import_file(*, user, register_name: str, path: str | Path, commit: bool) -> ImportJob:
-    """The command line's import: the same job, checked and (with commit) written synchronously."""
+def import_file(
+    *, user, register_name: str, path: str | Path, commit: bool, progress=None, write_progress=None
+) -> ImportJob:
+    """The command line's import: the same job, checked and (with commit) written synchronously.
+    `progress` and `write_progress` receive (outcome, estimated rows) after each batch of the check and
+    of the commit."""
     path = Path(path)
     with path.open("rb") as handle:
         job = _new_job(user=user, register_name=register_name, content=File(handle, name=path.name))
-    outcome = check_job(job)
+    outcome = check_job(job, progress=progress)
     if commit and outcome.ok:
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.IMPORTING)
-        commit_job(job)
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.IMPORTING, started_at=timezone.now())
+        commit_job(job, progress=write_progress)
     job.refresh_from_db()
     return job
 
@@ -1850,19 +1875,36 @@ def _write_header_only(fileobj: IO[bytes], *, title: str, columns: Sequence[Colu
 
 
 def write_export(
-    register_: Register, *, user, queryset: models.QuerySet, fileobj: IO[bytes], options: dict | None = None
+    register_: Register,
+    *,
+    user,
+    queryset: models.QuerySet,
+    fileobj: IO[bytes],
+    options: dict | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Writes the rows of `queryset` with the register's columns, in constant memory however many rows.
-    Returns the number of rows written."""
+    Returns the number of rows written. `progress` receives the rows written so far, every EXPORT_CHUNK."""
     options = options or {}
     reveal = register_.can_reveal(user, options)
     register_.before_export(user=user, options=options, queryset=queryset)
+    rows = export_rows(register_, queryset, reveal=reveal)
     return write_sheet(
         fileobj,
         title=register_.title,
         columns=register_.columns,
-        rows=export_rows(register_, queryset, reveal=reveal),
+        rows=rows if progress is None else _reporting(rows, progress),
     )
+
+
+def _reporting(rows: Iterator[list], progress: Callable[[int], None]) -> Iterator[list]:
+    count = 0
+    for row in rows:
+        yield row
+        count += 1
+        if count % EXPORT_CHUNK == 0:
+            progress(count)
+    progress(count)
 
 
 def export_response(register_: Register, *, user, params, request=None) -> FileResponse:

@@ -34,6 +34,13 @@ def is_partial(request) -> bool:
     return bool(htmx) and not htmx.history_restore_request
 
 
+def yes_no(value) -> str:
+    """A boolean as a reader says it: 是/否 (— when unknown), never True/False."""
+    if value is None:
+        return "—"
+    return _("是") if value else _("否")
+
+
 class ScopedMixin(LoginRequiredMixin):
     model: type[models.Model] | None = None
     grant = "view"
@@ -71,6 +78,9 @@ class ScopedListView(ScopedMixin, SingleTableMixin, FilterView):
     # The Excel register behind the 导入/导出 buttons (core.excel); by default the one declared for this
     # list's model and grant label. False hides the buttons.
     excel_register: str | bool | None = None
+    # Filters that take a database id (for the API and for links from a record's page): they still
+    # filter, but the page's filter form does not offer them, since nobody types an id.
+    hidden_filters: tuple[str, ...] = ()
 
     def get_template_names(self):
         if is_partial(self.request):
@@ -82,10 +92,24 @@ class ScopedListView(ScopedMixin, SingleTableMixin, FilterView):
         kwargs["request"] = self.request
         return kwargs
 
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        # core/table.html boosts the sorting and pagination links of this table (only those) into
+        # #list-body; a table on any other page has no #list-body to swap.
+        table.list_swap = True
+        return table
+
     def get_context_data(self, **kwargs):
+        for name in self.hidden_filters:  # FilterView.get has filtered the rows already
+            self.filterset.form.fields.pop(name, None)
         context = super().get_context_data(**kwargs)
         context["title"] = self.title or self.model._meta.verbose_name_plural
         style_widgets(context["filter"].form)
+        # Filters the address sets beyond the first (the search box, always in view): on a phone the
+        # folded ones open when there are some (core/list.html).
+        context["folded_filters"] = sum(
+            1 for name in list(context["filter"].form.fields)[1:] if any(self.request.GET.getlist(name))
+        )
         context["can_add"] = self.can("add") and getattr(self, "add_url_name", None)
         context["add_url_name"] = getattr(self, "add_url_name", None)
         context["excel"] = excel_buttons(self)
@@ -107,6 +131,8 @@ class ScopedDetailView(ScopedMixin, DetailView):
             field = obj._meta.get_field(name)
             if field.choices:
                 value = getattr(obj, f"get_{name}_display")()
+            elif isinstance(field, models.BooleanField):
+                value = yes_no(getattr(obj, name))
             elif field.many_to_many:
                 value = "、".join(str(item) for item in getattr(obj, name).all()) or "—"
             else:
@@ -131,6 +157,15 @@ class ServiceFormView(ScopedMixin, FormView):
 
     template_name = "core/form.html"
     title = ""
+
+    def get_initial(self):
+        # The values of a form's picker chain in the address: a link like ?unit=… starts the form there,
+        # and core/app.js asks for the re-rendered pickers this way (ScopedModelForm.picker_fields).
+        initial = super().get_initial()
+        for name in getattr(self.get_form_class(), "picker_fields", ()):
+            if self.request.method == "GET" and self.request.GET.get(name):
+                initial[name] = self.request.GET[name]
+        return initial
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()

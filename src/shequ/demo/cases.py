@@ -1,15 +1,22 @@
 """A year of synthetic cases for the demo district, and the district scale of the benchmarks.
 
-`load_demo_cases(count)` draws `count` cases over the 12 months before a fixed day (2025-06-30, so that
-the demo is the same every day) and plays each one through the stages the services would: 受理, 立案,
+`load_demo_cases(count)` draws `count` cases over the 12 months up to the moment it runs (the demo's
+dates end on the day it is loaded, so that its dashboards and the Open311 feed's default 90 days show
+them; a `now` or `today` fixes the moment, and with it and the seed the cases are the same every time)
+and plays each one through the stages the services would: 受理, 立案,
 派遣 to the unit the responsibility list names (services.matching_rule / responsible_unit), 签收,
 反馈, 核查, 结案 and the reporter's rating, with times from the working-day calendar. Some cases are
 returned (退单) and re-dispatched, some handled late, some still open (the last weeks, and a few stuck
 ones that are overdue and under supervision); some 不满意 ratings reopen the case once. Streets summon
 (约请) the departments that were late or returned cases, and rate their answers.
 
+A few of the newest cases are held in the queues of the demo accounts (INBOX: 待立案 and 待派遣 for the
+江宁路 dispatcher, 待核查 for its grid worker, 派给本单位 and a summons to answer for 区房管局, cases and
+notifications for 新安居委会), so that each role's home page has work on it on first start. The
+notifications of the last weeks are those the services would have sent.
+
 Rows are built in Python and written with bulk_create in chunks (cases, their timeline events,
-supervisions, summonses), with one audit entry per model loaded. Idempotent: nothing is loaded when any
+supervisions, summonses, notifications), with one audit entry per model loaded. Idempotent: nothing is loaded when any
 case exists. Codes follow CaseSequence (JA2025-0000001), which is left at the last number used."""
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from shequ.cases import services
 from shequ.cases.choices import (
@@ -41,6 +49,7 @@ from shequ.cases.models import (
     CaseEvent,
     CaseSequence,
     Category,
+    Notification,
     ResponsibilityRule,
     Summons,
     Supervision,
@@ -48,6 +57,7 @@ from shequ.cases.models import (
 from shequ.core import crypto, workdays
 from shequ.core.audit import record_bulk_load
 from shequ.core.personal_data import mask_phone
+from shequ.core.progress import Progress
 from shequ.org.choices import STREET_KINDS, UnitKind
 from shequ.org.models import Membership, Unit, User
 from shequ.org.roles import Role
@@ -57,8 +67,8 @@ from .names import ROAD_NAMES, SURNAMES
 
 # The sizes the demo loader asks for: `make demo`, and a Jing'an-sized year (DESIGN.md, Scale).
 CASE_COUNTS = {"demo": 8_000, "district": 300_000}
-DEMO_TODAY = datetime.date(2025, 6, 30)
 SEED = 20250630
+NOTIFY_DAYS = 30  # notifications are made for the last weeks only: older ones would all have been read
 CHUNK = 5_000
 SHANGHAI = workdays.SHANGHAI
 
@@ -151,15 +161,50 @@ RETURN_REASONS = [
 ]
 
 
+@dataclass(frozen=True)
+class InboxItem:
+    """Newest cases held at a stage, where a demo account finds them in its queues."""
+
+    within: str  # the statistical code of the street or residential area the cases are in
+    stages: tuple[str, ...]  # the stages they wait at (the last one is where the case stops)
+    count: int
+    hours: tuple[float, float]  # reported this many (calendar) hours before the load
+    categories: tuple[str, ...] = ()  # small classes; none: drawn like any case
+    assignee: str = ""  # the unit (by name) they must have been dispatched to
+    overdue: bool = False  # past the handling limit and not handled: overdue, then supervised
+    summons: bool = False  # the street has summoned the assignee about them; the answer is due
+
+
+JIANGNING, XINAN = "310106006", "310106006002"
+ASSIGNED = (Stage.DISPATCHED, Stage.HANDLING)
+INBOX = [
+    # jiangning, the street's dispatcher: 待立案 and 待派遣.
+    InboxItem(JIANGNING, (Stage.REPORTED,), 3, (0.3, 3)),
+    InboxItem(JIANGNING, (Stage.REGISTERED,), 3, (2, 8)),
+    # wangge, the street's grid worker: matters the street handled itself, to verify on the spot (待核查).
+    InboxItem(JIANGNING, (Stage.HANDLED,), 3, (20, 80), ("E0101", "E0503", "C0301")),
+    # fangguan, 区房管局: housing matters dispatched to it (派给本单位), and a summons to answer.
+    InboxItem(JIANGNING, ASSIGNED, 4, (3, 60), ("S0101", "S0301", "S0303"), "区房管局", summons=True),
+    # xinan, 新安居委会: neighbour disputes the responsibility list sends to the committee (its
+    # notifications: 新派遣案件), one of them overdue and supervised (已超时, 已被督办).
+    InboxItem(XINAN, ASSIGNED, 2, (3, 40), ("S0201",)),
+    InboxItem(XINAN, ASSIGNED, 1, (200, 320), ("S0201",), overdue=True),
+]
+
+
 @dataclass
 class DemoCasesReport:
     cases: int = 0
     events: int = 0
     supervisions: int = 0
     summonses: int = 0
+    notifications: int = 0
 
     def lines(self) -> list[str]:
-        return [f"案件 {self.cases}，流转记录 {self.events}，督办 {self.supervisions}，约请 {self.summonses}"]
+        return [
+            f"案件 {self.cases}，流转记录 {self.events}，督办 {self.supervisions}，约请 {self.summonses}，"
+            f"通知 {self.notifications}"
+        ]
 
 
 @dataclass
@@ -183,13 +228,14 @@ class _Timeline:
     supervisions: list = field(default_factory=list)
     cut: bool = False
     transitions: int = 0
+    hold: str | None = None  # a stage the case does not leave (INBOX)
 
     def step(self, at, action, stage_to=None, *, unit=None, actor="", note="", **changes) -> bool:
-        if self.cut or at > self.now:
-            self.cut = True
-            return False
         stage_from = self.fields["stage"]
         stage_to = stage_to or stage_from
+        if self.cut or at > self.now or (stage_from == self.hold and stage_to != stage_from):
+            self.cut = True
+            return False
         self.events.append((action, stage_from, stage_to, unit, actor, note, at))
         if stage_to != stage_from:
             self.fields.update(stage=stage_to, stage_started_at=at, warned=False, overdue=False)
@@ -214,6 +260,7 @@ class _World:
             c.code: c
             for c in Category.objects.filter(parent__isnull=False, is_active=True).select_related("parent")
         }
+        self.categories_by_pk = {c.pk: c for c in self.categories.values()}
         self.grids: dict[int, list[int]] = defaultdict(list)
         for grid_id, area_id in Grid.objects.filter(neighborhoods__isnull=False).values_list(
             "pk", "neighborhoods"
@@ -284,23 +331,43 @@ class _World:
             self._rules[key] = services.matching_rule(category, unit, housing)
         return self._rules[key]
 
-    def place(self, kind: str) -> _Place:
+    def place(self, kind: str, within: Unit | None = None) -> _Place:
+        """Where a case is: popular places more often. `within`: a place under that unit, any of them."""
         rng = self.rng
+        groups = estates = areas = None
+        if within is not None:
+            inside = {pk for pk, unit in self.units.items() if unit.path.startswith(within.path)}
+            groups = [row for row in self.groups if self.by_estate[row[1]][1] in inside]
+            estates = [row for row in self.estates if row[1] in inside]
+            areas = [area for area in self.areas if area.pk in inside] or [within]
         # Community matters are at a building group; street matters mostly on a road, else in an estate.
-        if kind == CategoryKind.COMMUNITY and self.groups and rng.random() < 0.85:
-            group_id, estate_id, number, name = self.groups[
-                bisect.bisect(self.group_cum, rng.random() * self.group_cum[-1])
-            ]
+        if (
+            kind == CategoryKind.COMMUNITY
+            and (self.groups if groups is None else groups)
+            and rng.random() < 0.85
+        ):
+            group_id, estate_id, number, name = (
+                self.groups[bisect.bisect(self.group_cum, rng.random() * self.group_cum[-1])]
+                if groups is None
+                else rng.choice(groups)
+            )
             _pk, unit_id, housing, address, estate_name = self.by_estate[estate_id]
             return _Place(
                 self.units[unit_id], estate_id, group_id, housing, address, f"{estate_name}{number}{name}"
             )
-        if self.estates and (kind == CategoryKind.COMMUNITY or rng.random() < 0.4):
-            estate_id, unit_id, housing, address, estate_name = self.estates[
-                bisect.bisect(self.estate_cum, rng.random() * self.estate_cum[-1])
-            ]
+        if (self.estates if estates is None else estates) and (
+            kind == CategoryKind.COMMUNITY or rng.random() < 0.4
+        ):
+            estate_id, unit_id, housing, address, estate_name = (
+                self.estates[bisect.bisect(self.estate_cum, rng.random() * self.estate_cum[-1])]
+                if estates is None
+                else rng.choice(estates)
+            )
             return _Place(self.units[unit_id], estate_id, None, housing, address, estate_name)
-        area = self.areas[bisect.bisect(self.area_cum, rng.random() * self.area_cum[-1])]
+        if areas is None:
+            area = self.areas[bisect.bisect(self.area_cum, rng.random() * self.area_cum[-1])]
+        else:
+            area = rng.choice(areas)
         road = f"{rng.choice(ROAD_NAMES)}{rng.randint(1, 1500)}号"
         return _Place(area, address=road, text=f"{road}附近")
 
@@ -310,9 +377,12 @@ class _World:
 
 
 def _report_times(
-    rng: random.Random, count: int, today: datetime.date
+    rng: random.Random, count: int, now: datetime.datetime
 ) -> list[tuple[datetime.datetime, str]]:
-    """When each case came in, and from where: more on working days and in summer, by the source's hours."""
+    """When each case came in, and from where: more on working days and in summer, by the source's hours;
+    none after `now`."""
+    today = now.date()
+    until = now.hour + now.minute / 60 - 0.25  # today's cases came in before the load
     days = [today - datetime.timedelta(days=back) for back in range(364, -1, -1)]
     weights = [
         (1.0 if workdays.is_working_day(day) else 0.55)
@@ -323,12 +393,14 @@ def _report_times(
     source_names, source_cum = list(SOURCES), list(itertools.accumulate(SOURCES.values()))
     hours = {Source.GRID_PATROL: (8.5, 17.0), Source.HOTLINE: (7.0, 22.0)}
     times = []
-    for _n in range(count):
+    while len(times) < count:
         day = days[bisect.bisect(day_cum, rng.random() * day_cum[-1])]
         source = source_names[bisect.bisect(source_cum, rng.random() * source_cum[-1])]
         low, high = hours.get(source, (8.0, 20.0))
         if day == today:
-            high = min(high, 17.0)
+            high = min(high, until)
+            if high <= low:
+                continue  # too early today for this source: draw again
         at = datetime.datetime.combine(day, datetime.time(), tzinfo=SHANGHAI) + datetime.timedelta(
             seconds=int(rng.uniform(low, high) * 3600)
         )
@@ -370,11 +442,22 @@ def _alternative(world: _World, rng: random.Random, assignee: Unit, street: Unit
 
 
 def _simulate(
-    world: _World, rng: random.Random, now: datetime.datetime, at: datetime.datetime, source: str, code: str
+    world: _World,
+    rng: random.Random,
+    now: datetime.datetime,
+    at: datetime.datetime,
+    source: str,
+    code: str,
+    *,
+    category: Category | None = None,
+    within: Unit | None = None,
+    hold: str | None = None,
+    stuck: bool | None = None,
 ) -> tuple[dict, _Timeline, tuple | None]:
-    """One case from report to rating (or to where it stands at `now`)."""
-    category = world.category(source)
-    place = world.place(category.kind)
+    """One case from report to rating (or to where it stands at `now`). The keywords serve INBOX: the
+    category, a unit the place is under, a stage the case stays at, and whether it is stuck unhandled."""
+    category = category or world.category(source)
+    place = world.place(category.kind, within)
     unit = place.unit
     street = world.street_of(unit)
     rule = world.rule(category, unit, place.housing_type)
@@ -408,7 +491,7 @@ def _simulate(
         "external_code": f"{at:%Y%m%d}{code[-5:]}" if source == Source.HOTLINE else "",
         **_reporter(rng, source),
     }
-    line = _Timeline(now, fields)
+    line = _Timeline(now, fields, hold=hold)
     reporter = {Source.HOTLINE: "12345热线", Source.GRID_PATROL: "网格员"}.get(
         source, str(Source(source).label)
     )
@@ -480,7 +563,8 @@ def _simulate(
     t = _hours(t, min(limit * rng.uniform(0.02, 0.2), rng.uniform(0.1, 3)))
     line.step(t, Action.ACCEPT, Stage.HANDLING, unit=assignee, actor=assignee.name)
 
-    stuck = now - at < datetime.timedelta(days=45) and rng.random() < 0.04
+    if stuck is None:
+        stuck = now - at < datetime.timedelta(days=45) and rng.random() < 0.04
     late = stuck or rng.random() < 0.08
     if late:
         # Handled after the limit (or not at all yet): the sweep marked it overdue, and supervised it
@@ -638,74 +722,212 @@ def _save_sequences(last: dict[str, int]) -> None:
         CaseSequence.objects.update_or_create(prefix=prefix, defaults={"last": number})
 
 
+def demo_now(today: datetime.date | None = None) -> datetime.datetime:
+    """The moment the demo's year ends: now, or 18:00 on `today` (Shanghai time) when a day is given."""
+    if today is None:
+        return timezone.now().astimezone(SHANGHAI).replace(microsecond=0)
+    return datetime.datetime.combine(today, datetime.time(18, 0), tzinfo=SHANGHAI)
+
+
+def _inbox(world: _World, rng: random.Random, now: datetime.datetime) -> list[tuple]:
+    """The INBOX cases, played like any other (with their stage held), as (reported at, source, fields,
+    line, issue, summons). A draw that does not end where the item asks (a case returned, rejected or
+    handled late, a time too early for the stage) is drawn again, further back if need be."""
+    by_code = {unit.code: unit for unit in world.units.values()}
+    by_name = {unit.name: unit for unit in world.departments}
+    sources, source_cum = list(SOURCES), list(itertools.accumulate(SOURCES.values()))
+    held = []
+    for item in INBOX:
+        within = by_code.get(item.within)
+        assignee = by_name.get(item.assignee) if item.assignee else None
+        categories = [world.categories[code] for code in item.categories if code in world.categories]
+        if within is None or (item.assignee and assignee is None) or (item.categories and not categories):
+            continue  # a district without this unit or category (tests' small worlds)
+        for _n in range(item.count):
+            for attempt in range(40):
+                back = rng.uniform(*item.hours) * (1 + attempt / 8)
+                at = now - datetime.timedelta(hours=back)
+                while not 8 <= at.astimezone(SHANGHAI).hour < 21:  # reported while people call and patrol
+                    at -= datetime.timedelta(hours=1)
+                source = sources[bisect.bisect(source_cum, rng.random() * source_cum[-1])]
+                fields, line, issue = _simulate(
+                    world,
+                    rng,
+                    now,
+                    at,
+                    source,
+                    "",
+                    category=rng.choice(categories) if categories else None,
+                    within=within,
+                    hold=item.stages[-1],
+                    stuck=item.overdue,
+                )
+                _finish(fields, line, now)
+                if (
+                    fields["stage"] in item.stages
+                    and fields["overdue"] == item.overdue
+                    and (assignee is None or fields.get("assignee_id") == assignee.pk)
+                    and all(action != Action.RETURN for action, *_rest in line.events)
+                ):
+                    held.append((at, source, fields, line, issue, item.summons))
+                    break
+    return held
+
+
+def _notifications(
+    line: _Timeline, code: str, street_id: int, category: str, since: datetime.datetime
+) -> list[tuple]:
+    """The messages the services would have sent a unit along this case's timeline since `since`, as
+    (unit id, message, when)."""
+    assignee_id, notes = None, []
+    for action, stage_from, _stage_to, unit, _actor, _note, at in line.events:
+        message, to = None, None
+        if action in (Action.DISPATCH, Action.REDISPATCH):
+            assignee_id = unit.pk
+            message, to = f"新派遣案件 {code}：{category}", assignee_id
+        elif action == Action.RETURN:
+            message, to = f"案件 {code} 被 {unit.name} 退单，请改派。", street_id
+            assignee_id = None
+        elif action == Action.FEEDBACK:
+            message, to = f"案件 {code} 已处置，请核查。", street_id
+        elif action == Action.VERIFY_FAIL:
+            message, to = f"案件 {code} 核查未通过，请重新处置。", assignee_id
+        elif action == Action.REOPEN:
+            message, to = f"案件 {code} 反映人不满意，已重新派回处置。", assignee_id
+        elif action in (Action.OVERDUE, Action.SUPERVISE):
+            holder = assignee_id if stage_from in (Stage.DISPATCHED, Stage.HANDLING) and assignee_id else None
+            word = "已超时" if action == Action.OVERDUE else "已被督办"
+            message, to = f"案件 {code} {word}。", holder or street_id
+        if message and to and at >= since:
+            notes.append((to, message, at))
+    return notes
+
+
+def _notification(rng: random.Random, now, unit_id, message, at, *, fresh=False, **links) -> Notification:
+    """Read within a few hours to three days, unless that is still to come; `fresh` (the INBOX's work,
+    just arrived): not read yet."""
+    read = at + datetime.timedelta(hours=rng.uniform(0.2, 72))
+    return Notification(
+        unit_id=unit_id,
+        message=message[:300],
+        created_at=at,
+        read_at=read if read <= now and not fresh else None,
+        **links,
+    )
+
+
 @transaction.atomic
-def load_demo_cases(count: int, *, seed: int = SEED, today: datetime.date = DEMO_TODAY) -> DemoCasesReport:
-    """`count` synthetic cases over the 12 months up to `today` (see the module's docstring). Needs the
-    units, places, categories and responsibility list loaded first; loads nothing if any case exists."""
+def load_demo_cases(
+    count: int,
+    *,
+    seed: int = SEED,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+    progress: Progress | None = None,
+) -> DemoCasesReport:
+    """`count` synthetic cases over the 12 months up to now (or to 18:00 on `today`; see the module's
+    docstring). Needs the units, places, categories and responsibility list loaded first; loads nothing if
+    any case exists."""
     report = DemoCasesReport()
     if count <= 0 or Case.objects.exists():
         return report
+    progress = progress or Progress.silent()
     rng = random.Random(seed)
     world = _World(rng)
     if not world.areas or not world.category_codes:
         return report
-    now = datetime.datetime.combine(today, datetime.time(18, 0), tzinfo=SHANGHAI)
-    times = _report_times(rng, count, today)
-    last = _next_numbers({f"JA{at.year}-" for at, _source in times})
+    now = (now or demo_now(today)).astimezone(SHANGHAI)  # days and hours are Shanghai's
+    today = now.date()
+    since = now - datetime.timedelta(days=NOTIFY_DAYS)
+    held = _inbox(world, rng, now)[:count]
+    times = [(at, source, None) for at, source in _report_times(rng, count - len(held), now)]
+    times += [(at, source, rest) for at, source, *rest in held]
+    times.sort(key=lambda item: item[0])
+    last = _next_numbers({f"JA{at.year}-" for at, _source, _held in times})
 
     issues: list[tuple] = []
-    for start in range(0, len(times), CHUNK):
-        cases, lines = [], []
-        for at, source in times[start : start + CHUNK]:
-            prefix = f"JA{at.year}-"
-            last[prefix] += 1
-            fields, line, issue = _simulate(world, rng, now, at, source, f"{prefix}{last[prefix]:07d}")
-            _finish(fields, line, now)
-            cases.append(Case(**fields))
-            lines.append((line, issue))
-        Case.objects.bulk_create(cases, batch_size=1000)
-        events, supervisions = [], []
-        for case, (line, issue) in zip(cases, lines, strict=True):
-            for action, stage_from, stage_to, unit, actor, note, at in line.events:
-                events.append(
-                    CaseEvent(
-                        case_id=case.pk,
-                        action=action,
-                        stage_from=stage_from,
-                        stage_to=stage_to,
-                        unit_id=unit.pk if unit else None,
-                        actor_name=actor,
-                        note=note,
-                        created_at=at,
+    summoned: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    with progress.stage("案件", total=len(times), unit="件") as stage:
+        for start in range(0, len(times), CHUNK):
+            cases, lines = [], []
+            for at, source, pre in times[start : start + CHUNK]:
+                prefix = f"JA{at.year}-"
+                last[prefix] += 1
+                code = f"{prefix}{last[prefix]:07d}"
+                if pre is None:
+                    fields, line, issue = _simulate(world, rng, now, at, source, code)
+                    _finish(fields, line, now)
+                    summons = False
+                else:
+                    fields, line, issue, summons = pre
+                    fields["code"] = code
+                    if fields["external_code"]:
+                        fields["external_code"] = f"{at:%Y%m%d}{code[-5:]}"
+                cases.append(Case(**fields))
+                lines.append((line, issue, summons, pre is not None))
+            Case.objects.bulk_create(cases, batch_size=1000)
+            events, supervisions, notes = [], [], []
+            for case, (line, issue, summons, fresh) in zip(cases, lines, strict=True):
+                for action, stage_from, stage_to, unit, actor, note, at in line.events:
+                    events.append(
+                        CaseEvent(
+                            case_id=case.pk,
+                            action=action,
+                            stage_from=stage_from,
+                            stage_to=stage_to,
+                            unit_id=unit.pk if unit else None,
+                            actor_name=actor,
+                            note=note,
+                            created_at=at,
+                        )
                     )
-                )
-            for opened, deadline, closed in line.supervisions:
-                supervisions.append(
-                    Supervision(
-                        case_id=case.pk,
-                        reason="超过时限仍未办结，系统自动督办",
-                        opened_at=opened,
-                        deadline=deadline,
-                        status="done" if closed else "open",
-                        closed_at=closed,
+                for opened, deadline, closed in line.supervisions:
+                    supervisions.append(
+                        Supervision(
+                            case_id=case.pk,
+                            reason="超过时限仍未办结，系统自动督办",
+                            opened_at=opened,
+                            deadline=deadline,
+                            status="done" if closed else "open",
+                            closed_at=closed,
+                        )
                     )
-                )
-            if issue:
                 stages = [(at, stage_to) for _a, _f, stage_to, _u, _n, _t, at in line.events]
-                issues.append((case.pk, stages, *issue))
-        CaseEvent.objects.bulk_create(events, batch_size=5000)
-        Supervision.objects.bulk_create(supervisions, batch_size=5000)
-        report.cases += len(cases)
-        report.events += len(events)
-        report.supervisions += len(supervisions)
+                if issue:
+                    issues.append((case.pk, stages, *issue))
+                if summons:
+                    street = world.street_of(world.units[case.unit_id])
+                    summoned[(street.pk, case.assignee_id)].append(
+                        (case.pk, stages, case.reported_at, world.categories_by_pk[case.category_id].name)
+                    )
+                if line.events[-1][-1] >= since:
+                    category = str(world.categories_by_pk[case.category_id])
+                    for unit_id, message, at in _notifications(
+                        line, case.code, case.dispatcher_id, category, since
+                    ):
+                        notes.append(
+                            _notification(rng, now, unit_id, message, at, fresh=fresh, case_id=case.pk)
+                        )
+            CaseEvent.objects.bulk_create(events, batch_size=5000)
+            Supervision.objects.bulk_create(supervisions, batch_size=5000)
+            Notification.objects.bulk_create(notes, batch_size=5000)
+            report.cases += len(cases)
+            report.events += len(events)
+            report.supervisions += len(supervisions)
+            report.notifications += len(notes)
+            stage.update(len(cases))
     _save_sequences(last)
-    report.summonses, summon_events = _load_summonses(world, rng, issues, count, now)
+    report.summonses, summon_events, summon_notes = _load_summonses(
+        world, rng, issues, count, now, pending=summoned
+    )
     report.events += summon_events
+    report.notifications += summon_notes
     record_bulk_load(
         Case, report.cases, f"合成案件（{today:%Y-%m-%d} 前12个月），含流转记录 {report.events} 条"
     )
     record_bulk_load(Supervision, report.supervisions, "合成督办")
     record_bulk_load(Summons, report.summonses, "合成约请")
+    record_bulk_load(Notification, report.notifications, f"合成通知（近{NOTIFY_DAYS}天）")
     return report
 
 
@@ -729,25 +951,43 @@ def _summoners(world: _World) -> dict[int, User]:
 
 
 def _load_summonses(
-    world: _World, rng: random.Random, issues: list[tuple], count: int, now: datetime.datetime
-) -> tuple[int, int]:
+    world: _World,
+    rng: random.Random,
+    issues: list[tuple],
+    count: int,
+    now: datetime.datetime,
+    pending: dict[tuple[int, int], list[tuple]] | None = None,
+) -> tuple[int, int, int]:
     """约请: a street calls a department that returned or was late on its cases, about one to three of
-    them; most answer in time, and the street closes and rates the answer."""
+    them; most answer in time, and the street closes and rates the answer. `pending`: (street, department)
+    → cases of INBOX the street has just summoned the department about, the answer not yet due.
+    Returns the summonses, case events and notifications written."""
     groups: dict[tuple, list[tuple]] = defaultdict(list)
     for case_id, stages, street_id, department_id, at, category in issues:
         groups[(street_id, department_id, at.year, at.month)].append((case_id, stages, at, category))
     keys = sorted(groups)
-    if not keys:
-        return 0, 0
+    chosen = sorted(rng.sample(keys, min(len(keys), max(1, count // 250)))) if keys else []
+    plan = [(key, groups[key][:3], False) for key in chosen]
+    plan += [
+        ((street_id, department_id, now.year), subjects[:3], True)
+        for (street_id, department_id), subjects in sorted((pending or {}).items())
+    ]
+    if not plan:
+        return 0, 0, 0
     summoners = _summoners(world)
-    chosen = sorted(rng.sample(keys, min(len(keys), max(1, count // 250))))
-    rows, links, events = [], [], []
-    prefixes = {f"YQ{key[2]}-" for key in chosen}
+    since = now - datetime.timedelta(days=NOTIFY_DAYS)
+    rows, links, events, notes = [], [], [], []
+    prefixes = {f"YQ{key[2]}-" for key, _subjects, _pending in plan} | {f"YQ{now.year - 1}-"}
     last = _next_numbers(prefixes)
-    for key in chosen:
+    for key, subjects, awaiting in plan:
         street_id, department_id = key[0], key[1]
-        subjects = groups[key][:3]
-        created = _hours(max(at for _pk, _stage, at, _c in subjects), rng.uniform(1, 8))
+        newest = max(at for _pk, _stage, at, _c in subjects)
+        if awaiting:  # sent within office hours of the newest of its cases, or since it if that is to come
+            created = _hours(newest, rng.uniform(0.2, 1))
+            if created > now:
+                created = newest + (now - newest) * rng.uniform(0.3, 0.8)
+        else:
+            created = _hours(newest, rng.uniform(1, 8))
         creator = summoners[street_id]
         if created > now or creator is None:
             continue
@@ -760,14 +1000,18 @@ def _load_summonses(
             "created_at": created,
             "response_days": days,
             "response_deadline": deadline,
-            "reason": f"{subjects[0][3]}案件{'退单' if len(subjects) == 1 else '多次退单或超时'}，请部门说明并协同处置",
+            "reason": (
+                f"近期{subjects[0][3]}等案件集中，请部门说明处置安排并协同处置"
+                if awaiting
+                else f"{subjects[0][3]}案件{'退单' if len(subjects) == 1 else '多次退单或超时'}，请部门说明并协同处置"
+            ),
             "request": "请于答复时限内书面说明情况，并派员到街道会商。",
             "status": SummonsStatus.SENT,
         }
         if rng.random() < 0.3:
             fields["meeting_at"] = workdays.add_working_days(created, 2) - datetime.timedelta(hours=3)
         answered = _hours(created, rng.uniform(2, days * 7 * 1.25))
-        if rng.random() < 0.94 and answered <= now:
+        if not awaiting and rng.random() < 0.94 and answered <= now:
             on_time = answered <= deadline
             fields.update(
                 status=rng.choices((SummonsStatus.ACCEPTED, SummonsStatus.EXPLAINED), (70, 30))[0],
@@ -794,6 +1038,30 @@ def _load_summonses(
     through = Summons.cases.through
     for summons, subjects in rows:
         street = world.units[summons.street_id]
+        department = world.units[summons.department_id]
+        if summons.created_at >= since:
+            notes.append(
+                _notification(
+                    rng,
+                    now,
+                    department.pk,
+                    f"{street.name}约请：{summons.reason}（{summons.code}）",
+                    summons.created_at,
+                    fresh=summons.status == SummonsStatus.SENT,
+                    summons_id=summons.pk,
+                )
+            )
+        if summons.answered_at and summons.answered_at >= since:
+            notes.append(
+                _notification(
+                    rng,
+                    now,
+                    street.pk,
+                    f"{department.name}已答复约请 {summons.code}。",
+                    summons.answered_at,
+                    summons_id=summons.pk,
+                )
+            )
         for case_id, stages, _at, _category in subjects:
             # The case's stage when the summons was sent (it may have moved on since).
             stage = [stage for at, stage in stages if at <= summons.created_at][-1]
@@ -812,5 +1080,6 @@ def _load_summonses(
             )
     through.objects.bulk_create(links, batch_size=5000)
     CaseEvent.objects.bulk_create(events, batch_size=5000)
+    Notification.objects.bulk_create(notes, batch_size=5000)
     _save_sequences({prefix: number for prefix, number in last.items() if number})
-    return len(rows), len(events)
+    return len(rows), len(events), len(notes)

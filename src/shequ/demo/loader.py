@@ -21,6 +21,7 @@ from shequ.cases.seed import load_categories, load_rules
 from shequ.core import crypto
 from shequ.core.audit import record_bulk_load
 from shequ.core.personal_data import mask_document, mask_phone
+from shequ.core.progress import Progress
 from shequ.org.choices import UnitKind
 from shequ.org.models import Membership, Unit, User
 from shequ.org.roles import Role
@@ -410,10 +411,14 @@ def synthetic_id_number(
             return number, index
 
 
-def load_residents(scale: Scale, report: LoadReport, today: datetime.date | None = None) -> None:
+def load_residents(
+    scale: Scale, report: LoadReport, today: datetime.date | None = None, progress: Progress | None = None
+) -> None:
     """Synthetic residents in every building group that has none yet, with households by room and tags
     that follow age (高龄老人 from 80) and chance (党员, 独居老人 among the old...)."""
-    today = today or datetime.date(2025, 6, 30)  # fixed, so that the demo is the same every day
+    # Birth dates count back from a fixed day, so that the people are the same whenever the demo loads.
+    today = today or datetime.date(2025, 6, 30)
+    progress = progress or Progress.silent()
     tags = load_tags()
     rng = random.Random(SEED + 2)
     # Like estates: an area that has residents already (loaded before, or entered by its committee)
@@ -424,74 +429,83 @@ def load_residents(scale: Scale, report: LoadReport, today: datetime.date | None
     )
     used = set(Resident.objects.exclude(id_index="").values_list("id_index", flat=True)) if groups else set()
     residents, tag_links, batch_size = [], [], 5000
+    expected = round(len(groups) * sum(scale.residents_per_group) / 2)  # the mean of randint's range
+    with progress.stage("居民", total=expected, unit="人") as stage:
 
-    def flush():
-        Resident.objects.bulk_create(residents, batch_size=batch_size)
-        through = Resident.tags.through
-        through.objects.bulk_create(
-            [through(resident_id=residents[i].pk, residenttag_id=tag.pk) for i, tag in tag_links],
-            batch_size=batch_size,
-        )
-        report.residents += len(residents)
-        residents.clear()
-        tag_links.clear()
-
-    for group in groups:
-        floors = group.building.floors or 6
-        for _n in range(rng.randint(*scale.residents_per_group)):
-            ((low, high),) = rng.choices([band for band, _w in AGE_BANDS], weights=[w for _b, w in AGE_BANDS])
-            age = rng.randint(low, high)
-            birth = today.replace(year=today.year - age - 1) + datetime.timedelta(days=rng.randint(1, 364))
-            male = rng.random() < 0.48
-            number, index = synthetic_id_number(rng, birth, male, used)
-            phone = f"1380013{rng.randint(0, 9999):04d}" if age >= 16 and rng.random() < 0.85 else ""
-            room = f"{rng.randint(1, floors)}{rng.randint(1, 4):02d}"
-            residents.append(
-                Resident(
-                    unit_id=group.unit_id,
-                    building_group=group,
-                    room=room,
-                    name=person(rng),
-                    gender="M" if male else "F",
-                    birth_date=birth,
-                    document_type="resident_id",
-                    id_cipher=crypto.encrypt(number),
-                    id_index=index,
-                    id_masked=mask_document(number),
-                    phone_cipher=crypto.encrypt(phone) if phone else "",
-                    phone_index=crypto.blind_index(phone, "phone") if phone else "",
-                    phone_masked=mask_phone(phone) if phone else "",
-                    residence_type=rng.choices(["registered", "resident", "floating"], weights=[70, 22, 8])[
-                        0
-                    ],
-                    separated=rng.random() < 0.12,
-                    note="合成演示数据",
-                )
+        def flush():
+            Resident.objects.bulk_create(residents, batch_size=batch_size)
+            through = Resident.tags.through
+            through.objects.bulk_create(
+                [through(resident_id=residents[i].pk, residenttag_id=tag.pk) for i, tag in tag_links],
+                batch_size=batch_size,
             )
-            position = len(residents) - 1
-            if age >= 80:
-                tag_links.append((position, tags["oldest_old"]))
-            if age >= 60 and rng.random() < 0.12:
-                tag_links.append((position, tags["living_alone"]))
-            if age >= 18 and rng.random() < 0.09:
-                tag_links.append((position, tags["party_member"]))
-            if rng.random() < 0.03:
-                tag_links.append((position, tags["disabled"]))
-            if rng.random() < 0.02:
-                tag_links.append((position, tags["low_income"]))
-            if age >= 20 and rng.random() < 0.02:
-                tag_links.append((position, tags["veteran"]))
-            if 16 <= age <= 75 and rng.random() < 0.05:
-                tag_links.append((position, tags["volunteer"]))
-        if len(residents) >= batch_size:
-            flush()
-    flush()
-    load_households()
+            report.residents += len(residents)
+            stage.update(len(residents))
+            residents.clear()
+            tag_links.clear()
+
+        for group in groups:
+            floors = group.building.floors or 6
+            for _n in range(rng.randint(*scale.residents_per_group)):
+                ((low, high),) = rng.choices(
+                    [band for band, _w in AGE_BANDS], weights=[w for _b, w in AGE_BANDS]
+                )
+                age = rng.randint(low, high)
+                birth = today.replace(year=today.year - age - 1) + datetime.timedelta(
+                    days=rng.randint(1, 364)
+                )
+                male = rng.random() < 0.48
+                number, index = synthetic_id_number(rng, birth, male, used)
+                phone = f"1380013{rng.randint(0, 9999):04d}" if age >= 16 and rng.random() < 0.85 else ""
+                room = f"{rng.randint(1, floors)}{rng.randint(1, 4):02d}"
+                residents.append(
+                    Resident(
+                        unit_id=group.unit_id,
+                        building_group=group,
+                        room=room,
+                        name=person(rng),
+                        gender="M" if male else "F",
+                        birth_date=birth,
+                        document_type="resident_id",
+                        id_cipher=crypto.encrypt(number),
+                        id_index=index,
+                        id_masked=mask_document(number),
+                        phone_cipher=crypto.encrypt(phone) if phone else "",
+                        phone_index=crypto.blind_index(phone, "phone") if phone else "",
+                        phone_masked=mask_phone(phone) if phone else "",
+                        residence_type=rng.choices(
+                            ["registered", "resident", "floating"], weights=[70, 22, 8]
+                        )[0],
+                        separated=rng.random() < 0.12,
+                        note="合成演示数据",
+                    )
+                )
+                position = len(residents) - 1
+                if age >= 80:
+                    tag_links.append((position, tags["oldest_old"]))
+                if age >= 60 and rng.random() < 0.12:
+                    tag_links.append((position, tags["living_alone"]))
+                if age >= 18 and rng.random() < 0.09:
+                    tag_links.append((position, tags["party_member"]))
+                if rng.random() < 0.03:
+                    tag_links.append((position, tags["disabled"]))
+                if rng.random() < 0.02:
+                    tag_links.append((position, tags["low_income"]))
+                if age >= 20 and rng.random() < 0.02:
+                    tag_links.append((position, tags["veteran"]))
+                if 16 <= age <= 75 and rng.random() < 0.05:
+                    tag_links.append((position, tags["volunteer"]))
+            if len(residents) >= batch_size:
+                flush()
+        flush()
+        stage.total = max(report.residents, 1)  # the estimate's rounding, made exact for the last line
+    load_households(progress)
     record_bulk_load(Resident, report.residents, "合成居民（证件号码为合成号码，顺序码 900–999）")
 
 
-def load_households() -> None:
+def load_households(progress: Progress | None = None) -> None:
     """One household per building group and room, headed by its oldest member."""
+    progress = progress or Progress.silent()
     people = (
         Resident.objects.filter(household__isnull=True, building_group__isnull=False)
         .order_by("building_group_id", "room", "birth_date")
@@ -504,21 +518,41 @@ def load_households() -> None:
         Household(building_group_id=group_id, room=room, unit_id=members[0][1], head_id=members[0][0])
         for (group_id, room), members in by_room.items()
     ]
-    Household.objects.bulk_create(households, batch_size=5000)
-    links = []
-    for household, members in zip(households, by_room.values(), strict=True):
-        links.extend(Resident(pk=pk, household_id=household.pk) for pk, _unit in members)
-    Resident.objects.bulk_update(links, ["household"], batch_size=5000)
+    if not households:
+        return
+    members = sum(len(people) for people in by_room.values())
+    with progress.stage("户与户成员", total=len(households) + members, unit="条") as stage:
+        for start in range(0, len(households), 20000):
+            Household.objects.bulk_create(households[start : start + 20000], batch_size=5000)
+            stage.update(len(households[start : start + 20000]))
+        links = []
+        for household, people in zip(households, by_room.values(), strict=True):
+            links.extend(Resident(pk=pk, household_id=household.pk) for pk, _unit in people)
+            if len(links) >= 20000:
+                Resident.objects.bulk_update(links, ["household"], batch_size=5000)
+                stage.update(len(links))
+                links = []
+        Resident.objects.bulk_update(links, ["household"], batch_size=5000)
+        stage.update(len(links))
 
 
 @transaction.atomic
-def load_demo(scale: str = "demo") -> LoadReport:
+def load_demo(scale: str = "demo", progress: Progress | None = None) -> LoadReport:
+    """The demo district at `scale`; `progress` shows each step on a terminal (a district-scale load
+    runs for minutes). Cases end on the day it runs (cases.load_demo_cases)."""
+    progress = progress or Progress.silent()
     report = LoadReport()
+    progress.note("1/6 区划单位、职能部门和演示账号……")
     units = load_units(report)
     load_accounts(units, report)
+    progress.note("2/6 小区、楼栋和楼组……")
     load_places(units, SCALES[scale], report)
+    progress.note("3/6 网格和街区……")
     load_grids_and_blocks(units, report)
-    load_residents(SCALES[scale], report)
+    progress.note("4/6 居民和户……")
+    load_residents(SCALES[scale], report, progress=progress)
+    progress.note("5/6 案件类别和职责清单……")
     load_rules(load_categories())
-    report.cases = load_demo_cases(CASE_COUNTS[scale]).lines()
+    progress.note("6/6 一年的案件……")
+    report.cases = load_demo_cases(CASE_COUNTS[scale], progress=progress).lines()
     return report

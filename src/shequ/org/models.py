@@ -10,7 +10,7 @@ from shequ.core.scoping import ScopedManager
 
 from .choices import ALLOWED_PARENT_KINDS, STREET_KINDS, UnitKind
 from .roles import DISTRICT_ROLES, STREET_ROLES, Role
-from .scoping import prefixes_for, user_can
+from .scoping import memberships_of, prefixes_for, user_can
 
 # Statistical division codes (统计用区划代码, National Bureau of Statistics): 6 digits a district,
 # 9 a street or town, 12 a residential (or villagers') committee. Departments have no such code; theirs
@@ -132,6 +132,21 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def person_label(self) -> str:
+        """The user as colleagues know them, "单位 姓名" (江宁路街道 李敏), never the login name: in the menu bar
+        and in every record's history. Reads `memberships` (prefetch `memberships__unit` for many users);
+        without a name the role stands in for it."""
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("memberships")
+        loaded = list(prefetched) if prefetched is not None else memberships_of(self)
+        memberships = sorted(loaded, key=lambda membership: membership.pk)
+        if not memberships:
+            return self.display_name or str(_("未分配岗位的用户"))
+        unit = memberships[0].unit.name
+        name = self.display_name or memberships[0].get_role_display()
+        # A name entered with its unit already ("江宁路街道 李科员") is not prefixed twice.
+        return name if name.startswith(unit) else f"{unit} {name}"
 
     def can(self, label: str, action: str) -> bool:
         """Whether some membership lets this user take `action` on records of `label` somewhere."""

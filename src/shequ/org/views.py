@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from shequ.core.display import plain
 from shequ.core.forms import style_widgets
 from shequ.core.views import ScopedCreateView, ScopedDetailView, ScopedListView, ScopedUpdateView
 
@@ -103,6 +104,10 @@ class DepartmentDetail(ScopedDetailView):
 
     def get_template_names(self):
         return [self.template_name]
+
+    def detail_rows(self):
+        # 启用: 是/否, not True/False (core.display).
+        return [(label, plain(value)) for label, value in super().detail_rows()]
 
 
 class DepartmentCreate(ScopedCreateView):

@@ -81,10 +81,18 @@ class BlockMemberForm(forms.ModelForm):
 
 class ResidentForm(ScopedModelForm):
     """ID and phone numbers are typed in clear and stored encrypted. Editing shows only the masked
-    values: an empty box keeps the stored number, a new one replaces it."""
+    values: an empty box keeps the stored number, a new one replaces it.
+
+    The place is picked area → estate → building → building group, each list narrowed by the one before
+    (core.forms.ScopedModelForm.picker_fields); estate and building only narrow, the resident stores the
+    building group (and the area)."""
+
+    picker_fields = ("unit", "estate", "building", "building_group")
 
     id_number = forms.CharField(label=_("证件号码"), required=False, max_length=40)
     phone = forms.CharField(label=_("电话"), required=False, max_length=24)
+    estate = forms.ModelChoiceField(label=_("小区"), queryset=Estate.objects.all(), required=False)
+    building = forms.ModelChoiceField(label=_("楼栋"), queryset=Building.objects.all(), required=False)
     is_head = forms.BooleanField(label=_("户主"), required=False)
 
     class Meta:
@@ -97,6 +105,8 @@ class ResidentForm(ScopedModelForm):
             "birth_date",
             "phone",
             "unit",
+            "estate",
+            "building",
             "building_group",
             "room",
             "is_head",
@@ -115,13 +125,34 @@ class ResidentForm(ScopedModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.building_group_id and not self.is_bound:
+            building = self.instance.building_group.building
+            self.initial.setdefault("building", building.pk)
+            self.initial.setdefault("estate", building.estate_id)
         self.fields["unit"].queryset = self.fields["unit"].queryset.filter(kind=UnitKind.NEIGHBORHOOD)
+        self.preselect_single_choices(["unit"])
         self.fields["tags"].queryset = self.fields["tags"].queryset.filter(is_active=True)
+        # A district has ~20,000 building groups: each picker offers what lies in the one before it.
+        area = self.current("unit")
+        estates = self.fields["estate"].queryset
+        self.fields["estate"].queryset = estates.filter(unit_id=area) if area else estates.none()
+        estate = self.current("estate")
+        buildings = self.fields["building"].queryset.select_related("estate")
+        if estate:
+            buildings = buildings.filter(estate_id=estate)
+        self.fields["building"].queryset = buildings.filter(unit_id=area) if area else buildings.none()
+        building = self.current("building")
         groups = self.fields["building_group"].queryset.select_related("building__estate")
-        area = self.instance.unit_id if self.instance.pk else self.initial.get("unit")
-        # A district has ~20,000 building groups: offer those of the resident's area.
+        if building:
+            groups = groups.filter(building_id=building)
+        elif estate:
+            groups = groups.filter(building__estate_id=estate)
         self.fields["building_group"].queryset = groups.filter(unit_id=area) if area else groups.none()
         self.fields["building_group"].required = False
+        self.preselect_single_choices(["estate", "building"])
+        if not area:
+            for name in ("estate", "building", "building_group"):
+                self.fields[name].help_text = _("请先选择居民区。")
         if self.instance.pk:
             self.fields["id_number"].help_text = _("当前：%(masked)s；留空则不修改。") % {
                 "masked": self.instance.id_masked or "—"
@@ -177,6 +208,10 @@ class RevealForm(forms.Form):
 
 
 class ResidentTagForm(ScopedModelForm):
+    """Only here does a tag's code show: the district office keeps the list, and Excel files and the API
+    name tags by code. Everywhere else a tag is its name."""
+
     class Meta:
         model = ResidentTag
         fields = ["code", "name", "description", "is_active"]
+        labels = {"code": _("代码")}

@@ -45,6 +45,9 @@ class ResidentList(ScopedListView):
         kwargs["data"] = data
         return kwargs
 
+    # People search building groups by name (`group`).
+    hidden_filters = ("building_group",)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_reveal_export"] = self.can("reveal")
@@ -95,18 +98,15 @@ class ResidentCreate(ScopedCreateView):
     model = Resident
     form_class = ResidentForm
 
-    def get_initial(self):
-        return {"unit": self.request.GET.get("unit") or self.request.POST.get("unit")}
-
     def save(self, form):
-        fields = form.model_fields()
-        tags = fields.pop("tags", None) or form.cleaned_data.get("tags", [])
+        # model_fields() holds the model's own fields only: the ID number and phone go through
+        # personal_values() (encrypted by the service), tags and household headship as arguments.
         return services.create_resident(
             actor=self.request.user,
-            tags=tags,
+            tags=form.cleaned_data.get("tags", []),
             is_head=form.cleaned_data.get("is_head", False),
             **form.personal_values(),
-            **fields,
+            **form.model_fields(),
         )
 
 

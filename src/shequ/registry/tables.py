@@ -1,5 +1,9 @@
 import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from shequ.core.tables import yes_no_column
 
 from .models import Block, Building, BuildingGroup, Estate, Grid, Resident, ResidentTag
 
@@ -19,6 +23,7 @@ class BuildingTable(tables.Table):
     number = tables.Column(linkify=True)
     estate = tables.Column(linkify=True, order_by=("estate__name", "number"))
     unit = tables.Column(verbose_name=_("居民区"), order_by=("unit__path",))
+    has_elevator = yes_no_column()
 
     class Meta:
         model = Building
@@ -73,6 +78,7 @@ class ResidentTable(tables.Table):
     unit = tables.Column(verbose_name=_("居民区"), order_by=("unit__path",))
     building_group = tables.Column(verbose_name=_("楼组"), order_by=("building_group__name",))
     tag_names = tables.Column(verbose_name=_("标签"), accessor="tags", orderable=False)
+    separated = yes_no_column()
 
     class Meta:
         model = Resident
@@ -97,9 +103,19 @@ class ResidentTable(tables.Table):
 
 
 class ResidentTagTable(tables.Table):
-    name = tables.Column(linkify=("residenttag-edit", {"pk": tables.A("pk")}))
+    # A tag is its name here; its code (for Excel files and the API) shows only in the edit form.
+    name = tables.Column()
+    is_active = yes_no_column()
+
+    def render_name(self, value, record):
+        # A link to the edit form only for those who keep the list (the district office): everyone else
+        # reads the same tags and would meet a refusal.
+        user = getattr(getattr(self, "request", None), "user", None)
+        if user is not None and user.can("registry.residenttag", "change"):
+            return format_html('<a href="{}">{}</a>', reverse("residenttag-edit", args=[record.pk]), value)
+        return value
 
     class Meta:
         model = ResidentTag
-        fields = ["code", "name", "description", "is_active"]
+        fields = ["name", "description", "is_active"]
         attrs = {"class": "table table-vcenter card-table table-striped"}

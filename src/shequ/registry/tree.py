@@ -4,12 +4,14 @@ buildings → building groups (the last two on the estate and building pages). P
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from shequ.core.audit import history_for
 from shequ.org.choices import STREET_KINDS, UnitKind
 from shequ.org.models import Unit
+from shequ.org.scoping import memberships_of
 
 from .models import Block, BuildingGroup, Estate, Grid
 
@@ -24,15 +26,23 @@ def top_units(user):
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
+    """A role's home page is its to-do list (shequ.navigation.todo_items: each queue it works, with its
+    count and a link to the list, most urgent first), then where it works and what it governs."""
+
     template_name = "registry/home.html"
 
     def get_context_data(self, **kwargs):
+        from shequ.navigation import shortcuts, todo_items  # the apps above registry declare the items
+
         context = super().get_context_data(**kwargs)
         user = self.request.user
         areas = Unit.objects.restrict(user, "view").filter(kind=UnitKind.NEIGHBORHOOD)
         context.update(
+            todo=todo_items(user),
+            shortcuts=shortcuts(self.request),
+            now=timezone.now(),
             tops=top_units(user),
-            memberships=user.memberships.select_related("unit"),
+            memberships=memberships_of(user),
             counts=[
                 (_("居民区"), areas.count(), "unit-tree"),
                 (_("小区"), Estate.objects.restrict(user, "view").count(), "estate-list"),

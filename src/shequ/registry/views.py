@@ -80,6 +80,7 @@ class BuildingList(ScopedListView):
     table_class = BuildingTable
     select_related = ("estate", "unit")
     add_url_name = "building-add"
+    hidden_filters = ("estate",)  # the search box finds estates by name
 
 
 class BuildingDetail(ScopedDetailView):
@@ -131,6 +132,7 @@ class BuildingGroupList(ScopedListView):
     table_class = BuildingGroupTable
     select_related = ("building__estate", "unit")
     add_url_name = "buildinggroup-add"
+    hidden_filters = ("estate", "building")  # the search box finds estates by name
 
 
 class BuildingGroupDetail(ScopedDetailView):

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from shequ.core.api import VersionedSerializer
+from shequ.core.api import ScopedSlugRelatedField, VersionedSerializer
 from shequ.org.models import Unit
 from shequ.registry.models import BuildingGroup, Estate, Grid
 
@@ -170,9 +170,7 @@ class RateSerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    parent = serializers.SlugRelatedField(
-        slug_field="code", queryset=Case.objects.all(), label=_("合并至案件编号")
-    )
+    parent = ScopedSlugRelatedField(model=Case, slug_field="code", label=_("合并至案件编号"))
 
 
 class SuperviseSerializer(serializers.Serializer):
@@ -183,9 +181,7 @@ class SuperviseSerializer(serializers.Serializer):
 class SummonsSerializer(serializers.ModelSerializer):
     street = unit_field(_("约请街道代码"))
     department = unit_field(_("被约请部门代码"))
-    cases = serializers.SlugRelatedField(
-        slug_field="code", many=True, queryset=Case.objects.all(), required=False
-    )
+    cases = ScopedSlugRelatedField(model=Case, slug_field="code", many=True, required=False)
 
     class Meta:
         model = Summons

@@ -69,7 +69,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         permission = services.TRANSITION_PERMISSIONS.get(self.action)
         if permission and not Case.objects.restrict(request.user, permission).filter(pk=case.pk).exists():
             raise PermissionDenied("您的岗位不能对此案件执行此操作。")
-        serializer = serializer_class(data=request.data)
+        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         case = perform(case, serializer.validated_data)
         return Response(CaseDetailSerializer(Case.objects.get(pk=case.pk)).data)
@@ -101,6 +101,22 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             request,
             DispatchSerializer,
             lambda case, data: services.dispatch_case(
+                actor=request.user,
+                case=case,
+                assignee=data["assignee"],
+                reason=data.get("reason", ""),
+                note=data.get("note", ""),
+            ),
+        )
+
+    @extend_schema(request=DispatchSerializer, responses=CaseDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="register-and-dispatch", url_name="register-and-dispatch")
+    def register_and_dispatch(self, request, pk=None):
+        """立案并派遣 in one request (the two steps, audited one by one, in one transaction)."""
+        return self._act(
+            request,
+            DispatchSerializer,
+            lambda case, data: services.register_and_dispatch_case(
                 actor=request.user,
                 case=case,
                 assignee=data["assignee"],
@@ -166,8 +182,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         def perform(case, data):
-            if not Case.objects.restrict(request.user, "view").filter(pk=data["parent"].pk).exists():
-                raise PermissionDenied("无权合并到该案件。")
+            # The parent was looked up among the cases the user may view (ScopedSlugRelatedField).
             return services.merge_case(actor=request.user, case=case, parent=data["parent"])
 
         return self._act(request, MergeSerializer, perform)

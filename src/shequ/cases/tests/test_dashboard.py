@@ -237,6 +237,60 @@ def test_a_malformed_year_falls_back_to_the_default(client, world, cases):
     assert response.status_code == 200 and response.context["period"].key == ""
 
 
+def listed(client, url: str) -> int:
+    """How many cases the list at `url` says it holds (共 N 条)."""
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.context["table"].paginator.count
+
+
+@pytest.mark.parametrize(
+    ("username", "unit"),
+    [
+        ("district", ""),
+        ("district", "310106006"),
+        ("district", "区房管局"),
+        ("jiangning", ""),
+        ("jiangning", "新安"),
+        ("fangguan", ""),
+    ],
+)
+def test_every_figure_links_to_a_list_as_long_as_the_figure(client, world, cases, username, unit):
+    unit = {"区房管局": world.department.code, "新安": world.jn.area.code}.get(unit, unit)
+    client.force_login(world.user(username))
+    response = client.get(reverse("case-dashboard"), {"year": "2025", **({"unit": unit} if unit else {})})
+    page, data, urls = response.content.decode(), response.context["data"], response.context["figure_urls"]
+    figures = {
+        "cases": data.total.cases,
+        "closed": data.total.on_time.denominator,
+        "closed_on_time": data.total.on_time.numerator,
+        "rated": data.total.satisfaction.denominator,
+        "satisfied": data.total.satisfaction.numerator,
+        "returned": data.total.returned_cases,
+        "open": data.open,
+        "overdue": data.overdue,
+        "supervised": data.supervised,
+    }
+    assert set(urls) == set(figures)
+    assert figures["cases"] > 0
+    for name, count in figures.items():
+        assert f'href="{urls[name].replace("&", "&amp;")}"' in page, name
+        assert listed(client, urls[name]) == count, (name, urls[name])
+    rows = [row for row in data.rows + data.departments if getattr(row, "url", "")]
+    assert rows
+    for row in rows:
+        assert row.url.replace("&", "&amp;") in page
+        assert listed(client, row.url) == row.cases, (row.name, row.url)
+
+
+def test_the_figures_a_street_sees_now_are_its_queues(client, world, cases):
+    """当前超时 and 督办中 of a street's own dashboard count what its 已超时 and 督办中 queues list."""
+    data = dashboard(client, world, "jiangning")
+    assert (data.overdue, data.supervised) == (1, 1)
+    for queue, count in (("overdue", data.overdue), ("supervised", data.supervised)):
+        assert listed(client, reverse("case-queue", args=[queue])) == count
+
+
 def grow(factor: int) -> None:
     """Copy every case (with its timeline and supervisions) `factor` more times, as rows."""
     originals = list(Case.objects.all())

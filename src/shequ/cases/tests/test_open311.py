@@ -33,10 +33,7 @@ def url(name: str, fmt: str, namespace: str = PRODUCTION, **kwargs) -> str:
 
 def parse(response, fmt: str):
     """The body as data, after checking the spec's content type; XML must be namespace-free and declared."""
-    assert (
-        response["Content-Type"]
-        == {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}[fmt]
-    )
+    assert response["Content-Type"] == {"json": "application/json", "xml": "text/xml"}[fmt]
     body = response.content.decode("utf-8")
     if fmt == "json":
         return json.loads(body)
@@ -98,6 +95,45 @@ def post_data(setup, **overrides) -> dict:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+# Content types -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("namespace", [PRODUCTION, SANDBOX])
+def test_every_answer_has_the_spec_content_type_exactly(setup, client, namespace):
+    """GeoReport v2's examples give `application/json` and `text/xml` with no parameter, and outside
+    validators compare the header as a string: answers and errors alike, for every method."""
+    case = close(report(setup, "E0101"))
+    expected = {"json": "application/json", "xml": "text/xml"}
+    for fmt in FORMATS:
+        answers = [
+            client.get(url("discovery", fmt, namespace)),
+            client.get(url("services", fmt, namespace)),
+            client.get(url("service-definition", fmt, namespace, service_code="E0402")),
+            client.get(url("service-definition", fmt, namespace, service_code="NOPE")),
+            client.get(url("requests", fmt, namespace)),
+            client.get(url("requests", fmt, namespace) + "?status=maybe"),
+            client.get(url("request-detail", fmt, namespace, service_request_id=case.code)),
+            client.get(url("token", fmt, namespace, token=case.public_token)),
+            client.post(url("requests", fmt, namespace), post_data(setup)),
+            client.post(url("requests", fmt, namespace), post_data(setup, api_key="wrong")),
+            client.delete(url("requests", fmt, namespace)),
+        ]
+        assert [answer.status_code for answer in answers] == [
+            200,
+            200,
+            200,
+            404,
+            200,
+            400,
+            200,
+            200,
+            200,
+            403,
+            405,
+        ]
+        assert {answer["Content-Type"] for answer in answers} == {expected[fmt]}
 
 
 # Discovery ------------------------------------------------------------------------------------------

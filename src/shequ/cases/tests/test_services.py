@@ -80,6 +80,61 @@ def test_the_full_life_of_a_case(world, new_case):
     )
 
 
+def audit_count(case) -> int:
+    return AuditEntry.objects.filter(object_id=str(case.pk), content_type__model="case").count()
+
+
+def test_register_and_dispatch_takes_both_steps_in_one_call(world, new_case):
+    monday = at(2025, 3, 3, 9, 30)
+    case = new_case(now=monday)
+    case = services.register_and_dispatch_case(
+        actor=world.user("jiangning"), case=case, assignee=world.department, note="热线来电", now=monday
+    )
+    assert case.stage == Stage.DISPATCHED and case.assignee == world.department
+    assert case.handle_deadline == at(2025, 3, 10, 17, 30)  # the dispatch's limit, as when taken apart
+    events = list(case.events.values_list("action", "note", "unit__name"))
+    assert events == [
+        ("report", "网格巡查", None),
+        ("register", "热线来电", None),
+        ("dispatch", "", "区房管局"),
+    ]
+    assert audit_count(case) == 3  # 受理, 立案, 派遣: one entry each
+    assert Notification.objects.filter(unit=world.department, case=case).exists()
+
+
+def test_register_and_dispatch_elsewhere_needs_a_reason_and_then_writes_nothing(world, new_case):
+    case = new_case()
+    other = Unit.objects.get(name="区城管执法局")
+    with pytest.raises(ValidationError) as error:
+        services.register_and_dispatch_case(actor=world.user("jiangning"), case=case, assignee=other)
+    assert "reason" in error.value.message_dict and "区房管局" in str(error.value)
+    case.refresh_from_db()
+    assert case.stage == Stage.REPORTED and case.assignee is None  # the 立案 was rolled back too
+    assert list(case.events.values_list("action", flat=True)) == ["report"] and audit_count(case) == 1
+    case = services.register_and_dispatch_case(
+        actor=world.user("jiangning"), case=case, assignee=other, reason="涉及违法搭建"
+    )
+    assert case.stage == Stage.DISPATCHED and case.assignee == other
+
+
+@pytest.mark.parametrize("username", ["xinan", "shimen", "fangguan", "wangge"])
+def test_only_the_dispatching_street_may_register_and_dispatch(world, new_case, username):
+    case = new_case()
+    with pytest.raises(PermissionDenied):
+        services.register_and_dispatch_case(actor=world.user(username), case=case, assignee=world.department)
+    case.refresh_from_db()
+    assert case.stage == Stage.REPORTED and audit_count(case) == 1
+
+
+def test_register_and_dispatch_after_someone_registered_is_a_conflict(world, new_case):
+    case = new_case()
+    services.register_case(actor=world.user("jiangning_admin"), case=case)
+    with pytest.raises(services.CaseConflict):
+        services.register_and_dispatch_case(
+            actor=world.user("jiangning"), case=case, assignee=world.department
+        )
+
+
 @pytest.mark.parametrize(
     ("username", "allowed"),
     [

@@ -1,4 +1,4 @@
-"""The demo cases: a year of synthetic cases played through the stages the services would take."""
+"""The demo cases: a year of synthetic cases played through the stages the services would take, ending\non the day they are loaded (or the day a test fixes)."""
 
 import datetime
 import re
@@ -6,13 +6,15 @@ from collections import defaultdict
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
-from shequ.cases import services
+from shequ.cases import selectors, services
 from shequ.cases.choices import FINAL_STAGES, OPEN_STAGES, Action, Stage
-from shequ.cases.models import Case, CaseEvent, CaseSequence, Summons, Supervision
+from shequ.cases.models import Case, CaseEvent, CaseSequence, Notification, Summons, Supervision
+from shequ.cases.queues import QUEUES, queue_cases
 from shequ.cases.seed import load_categories, load_rules
 from shequ.core.models import AuditAction, AuditEntry
-from shequ.demo.cases import load_demo_cases
+from shequ.demo.cases import JIANGNING, load_demo_cases
 
 TODAY = datetime.date(2025, 6, 30)
 
@@ -148,3 +150,81 @@ def test_one_audit_entry_per_bulk_load(loaded):
     )
     assert entries.count() == 1
     assert entries.get().after["count"] == 400
+
+
+# The demo's year ends on the day it is loaded -------------------------------------------------------
+
+
+@pytest.fixture
+def loaded_now(world):
+    load_rules(load_categories())
+    return load_demo_cases(400)
+
+
+def test_the_year_ends_on_the_day_it_is_loaded_and_fills_the_default_period(loaded_now):
+    now = timezone.now()
+    first = Case.objects.order_by("reported_at").first().reported_at
+    last = Case.objects.order_by("-reported_at").first().reported_at
+    assert now - datetime.timedelta(days=366) <= first and last <= now
+    assert now - last < datetime.timedelta(days=2)
+    # The Open311 feed's default window (the last 90 days) and the queues have recent cases.
+    recent = Case.objects.filter(reported_at__gte=now - datetime.timedelta(days=90))
+    assert recent.count() > 400 * 0.15
+    assert recent.filter(stage__in=OPEN_STAGES).exists()
+    assert not CaseEvent.objects.filter(created_at__gt=now).exists()
+    # The dashboard's default period (the 12 calendar months to the last report) counts most of them.
+    span = selectors.reported_span(Case.objects.all())
+    period = selectors.rolling_year(span.last)
+    counted = Case.objects.filter(reported_at__gte=period.start, reported_at__lt=period.end).count()
+    assert counted >= 0.85 * Case.objects.count()
+
+
+def test_the_same_seed_and_day_give_the_same_cases_and_another_day_shifts_them(world):
+    load_rules(load_categories())
+    now = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC)
+
+    def load(at):
+        for model in (Notification, Summons, Case, CaseSequence):
+            model.objects.all().delete()
+        load_demo_cases(60, seed=7, now=at)
+        return list(Case.objects.order_by("reported_at").values_list("stage", "reported_at"))
+
+    first = load(now)
+    assert load(now) == first
+    later = load(now + datetime.timedelta(days=40))
+    assert max(at for _stage, at in later) > max(at for _stage, at in first) + datetime.timedelta(days=35)
+
+
+def test_each_demo_role_finds_work_in_its_queues_and_notifications(world, loaded_now):
+    def queue(username, name):
+        return queue_cases(world.user(username), QUEUES[name])
+
+    jiangning = world.units[JIANGNING]
+    assert queue("jiangning", "to-register").filter(unit__path__startswith=jiangning.path).count() >= 3
+    assert queue("jiangning", "to-dispatch").filter(unit__path__startswith=jiangning.path).count() >= 3
+    assert queue("wangge", "to-verify").filter(unit__path__startswith=jiangning.path).count() >= 3
+    assigned = queue("fangguan", "assigned")
+    assert assigned.filter(assignee=world.department).count() >= 4
+    awaiting = Summons.objects.get(street=jiangning, department=world.department, status="sent")
+    assert awaiting.response_deadline > timezone.now() and awaiting.cases.count() >= 1
+    assert set(awaiting.cases.values_list("pk", flat=True)) <= set(assigned.values_list("pk", flat=True))
+    xinan = world.user("xinan")
+    assert queue("xinan", "assigned").count() >= 3
+    assert queue("xinan", "overdue").exists() and queue("xinan", "supervised").exists()
+    unread = Notification.objects.restrict(xinan, "view").filter(read_at__isnull=True)
+    assert unread.filter(message__startswith="新派遣案件").exists()
+    # A summons awaiting an answer is on the department's notifications.
+    assert Notification.objects.filter(unit=world.department, summons=awaiting).exists()
+
+    # The notifications are those the services would have sent, over the last weeks.
+    since = timezone.now() - datetime.timedelta(days=31)
+    notes = Notification.objects.select_related("case")
+    assert notes.exists() and not notes.filter(created_at__lt=since).exists()
+    for note in notes.filter(message__startswith="新派遣案件"):
+        assert CaseEvent.objects.filter(
+            case=note.case,
+            action__in=(Action.DISPATCH, Action.REDISPATCH),
+            unit=note.unit,
+            created_at=note.created_at,
+        ).exists()
+    assert not notes.filter(read_at__gt=timezone.now()).exists()

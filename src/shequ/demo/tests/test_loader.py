@@ -36,7 +36,10 @@ def test_the_demo_district_matches_the_division_codes_and_loads_once(db):
     assert Unit.objects.get(code="310106101").kind == "town"  # 彭浦镇
     assert Unit.objects.filter(kind="department").count() == 20
     assert Unit.objects.filter(parent__code="310106006", kind="neighborhood").count() == 16
-    assert first.users == len(DEMO_ACCOUNTS) and User.objects.get(username="xinan").memberships.get().unit.name == "新安居委会"
+    assert (
+        first.users == len(DEMO_ACCOUNTS)
+        and User.objects.get(username="xinan").memberships.get().unit.name == "新安居委会"
+    )
     # Every residential area has estates, and the housing types are a realistic mix.
     assert not Unit.objects.filter(kind="neighborhood", owned_estates__isnull=True).exists()
     types = set(Estate.objects.values_list("housing_type", flat=True))

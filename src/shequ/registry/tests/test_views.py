@@ -199,5 +199,6 @@ def test_estate_detail_lists_buildings_and_history(world, client):
     client.force_login(world.user("jiangning"))
     services.update_estate(actor=world.user("jiangning"), estate=world.jn.estate, changes={"households": 301})
     content = client.get(reverse("estate-detail", args=[world.jn.estate.pk])).content.decode()
-    assert "1号" in content and "修改记录" in content and "households" in content
+    # The history names the field as the form does (issue 9, item 7), not by its code.
+    assert "1号" in content and "修改记录" in content and "户数" in content
     assert Building.objects.filter(estate=world.jn.estate).count() == 1

@@ -1,5 +1,6 @@
 """`shequ export REGISTER FILE --user USERNAME [--filter name=value ...]`: the Excel export from the
-command line, with the user's view scope and the list page's filters."""
+command line, with the user's view scope and the list page's filters. Shows its progress as it writes
+(rows, rate, time left)."""
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404, QueryDict
 
 from shequ.core import excel
+from shequ.core.progress import Progress
 
 
 class Command(BaseCommand):
@@ -40,9 +42,18 @@ class Command(BaseCommand):
             excel.check_access(register_, account, "view")
             queryset = excel.filter_queryset(register_, account, params)
             export_options = {name: params.get(name, "") for name in register_.export_option_names}
-            with open(file, "wb") as handle:
+            progress = Progress(self.stdout)
+            with (
+                open(file, "wb") as handle,
+                progress.stage(f"导出{register_.title}", total=queryset.count()) as stage,
+            ):
                 count = excel.write_export(
-                    register_, user=account, queryset=queryset, fileobj=handle, options=export_options
+                    register_,
+                    user=account,
+                    queryset=queryset,
+                    fileobj=handle,
+                    options=export_options,
+                    progress=stage.set,
                 )
         except Http404 as error:
             raise CommandError(str(error)) from None

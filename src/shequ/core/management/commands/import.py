@@ -2,8 +2,11 @@
 
 A dry run by default: it checks the file and prints every problem (row, column, message). With --commit
 a file that passes the check is written, all rows or none, as the user (their scope, their name in the
-audit trail). The module is named after the command; Django loads it with importlib, so the keyword
-`import` is no obstacle."""
+audit trail). The check and the commit show their progress (rows, rate, time left) as they go. The
+module is named after the command; Django loads it with importlib, so the keyword `import` is no
+obstacle."""
+
+from contextlib import ExitStack
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +15,7 @@ from django.http import Http404
 
 from shequ.core import excel
 from shequ.core.models import ImportStatus
+from shequ.core.progress import Progress
 
 
 class Command(BaseCommand):
@@ -27,8 +31,17 @@ class Command(BaseCommand):
         account = get_user_model().objects.filter(username=user, is_active=True).first()
         if account is None:
             raise CommandError(f"没有启用的用户“{user}”。")
+        progress = Progress(self.stdout)
         try:
-            job = excel.import_file(user=account, register_name=register, path=file, commit=commit)
+            with ExitStack() as stages:
+                job = excel.import_file(
+                    user=account,
+                    register_name=register,
+                    path=file,
+                    commit=commit,
+                    progress=self._reporter(progress, stages, "检查"),
+                    write_progress=self._reporter(progress, stages, "导入（再次检查并写入）"),
+                )
         except Http404 as error:
             raise CommandError(str(error)) from None
         except (PermissionDenied, ValidationError) as error:
@@ -49,3 +62,16 @@ class Command(BaseCommand):
             self.stdout.write(f"审计记录的请求编号：{job.audit_request_id}")
         elif not commit:
             self.stdout.write("这是检查（未写入）。确认无误后加 --commit 再运行一次以写入。")
+
+    @staticmethod
+    def _reporter(progress: Progress, stages: ExitStack, name: str):
+        """A callback for the import's batches that shows one stage: opened at the first batch (when
+        the number of rows is estimated), closed with the other stages when the import returns."""
+        opened = []
+
+        def report(outcome, estimate):
+            if not opened:
+                opened.append(stages.enter_context(progress.stage(name, total=estimate)))
+            opened[0].set(outcome.rows_checked)
+
+        return report

@@ -2,7 +2,8 @@
 
 Step 1 puts a new key first in the key file (the old ones still decrypt); step 2 re-encrypts each
 registered model's ciphertext columns in primary-key order, committing a batch at a time and recording
-the last primary key done in a progress file beside the key file; step 3 retires the old keys. An
+the last primary key done in a progress file beside the key file (the terminal shows rows done, rate and
+time left); step 3 retires the old keys. An
 interrupted run is resumed by running the command again: it continues after the last batch recorded."""
 
 import json
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from shequ.core import crypto
+from shequ.core.progress import Progress
 
 
 def encrypted_columns() -> dict[str, tuple[str, ...]]:
@@ -43,9 +45,16 @@ def write_progress(progress: dict) -> None:
     os.replace(temporary, path)
 
 
-def rotate(batch_size: int = 2000, stop_after_batches: int | None = None, echo=print) -> bool:
+def rotate(
+    batch_size: int = 2000,
+    stop_after_batches: int | None = None,
+    echo=print,
+    shown: Progress | None = None,
+) -> bool:
     """Returns True when the rotation finished, False when it stopped early (stop_after_batches, used
-    by the tests to simulate an interruption)."""
+    by the tests to simulate an interruption). `shown` shows each model's rows as they are done (a
+    district's million residents take minutes)."""
+    shown = shown or Progress.silent()
     progress = read_progress()
     if progress is None:
         crypto.add_new_primary_key()
@@ -58,30 +67,33 @@ def rotate(batch_size: int = 2000, stop_after_batches: int | None = None, echo=p
     for label, columns in encrypted_columns().items():
         model = apps.get_model(label)
         last_pk = progress["done"].get(label, 0)
-        while True:
-            rows = list(
-                model._default_manager.filter(pk__gt=last_pk)
-                .order_by("pk")
-                .values_list("pk", *columns)[:batch_size]
-            )
-            if not rows:
-                break
-            with transaction.atomic():
-                for pk, *tokens in rows:
-                    updates = {
-                        column: crypto.rotate_token(token)
-                        for column, token in zip(columns, tokens, strict=True)
-                        if token
-                    }
-                    if updates:
-                        model._default_manager.filter(pk=pk).update(**updates)
-            last_pk = rows[-1][0]
-            progress["done"][label] = last_pk
-            write_progress(progress)
-            batches += 1
-            echo(f"{label}: 已处理至 {last_pk}")
-            if stop_after_batches is not None and batches >= stop_after_batches:
-                return False
+        left = model._default_manager.filter(pk__gt=last_pk).count()
+        with shown.stage(f"重新加密{model._meta.verbose_name}（{label}）", total=left) as stage:
+            while True:
+                rows = list(
+                    model._default_manager.filter(pk__gt=last_pk)
+                    .order_by("pk")
+                    .values_list("pk", *columns)[:batch_size]
+                )
+                if not rows:
+                    break
+                with transaction.atomic():
+                    for pk, *tokens in rows:
+                        updates = {
+                            column: crypto.rotate_token(token)
+                            for column, token in zip(columns, tokens, strict=True)
+                            if token
+                        }
+                        if updates:
+                            model._default_manager.filter(pk=pk).update(**updates)
+                last_pk = rows[-1][0]
+                progress["done"][label] = last_pk
+                write_progress(progress)
+                batches += 1
+                stage.update(len(rows))
+                if stop_after_batches is not None and batches >= stop_after_batches:
+                    echo(f"{label}：已处理至主键 {last_pk}，轮换暂停；再次运行以继续。")
+                    return False
     crypto.retire_old_keys()
     progress_path().unlink()
     echo("密钥轮换完成，旧密钥已停用。请备份新的密钥文件。")
@@ -116,4 +128,4 @@ class Command(BaseCommand):
             return
         if batch_size < 1:
             raise CommandError("--batch-size 必须大于 0。")
-        rotate(batch_size=batch_size, echo=self.stdout.write)
+        rotate(batch_size=batch_size, echo=self.stdout.write, shown=Progress(self.stdout))

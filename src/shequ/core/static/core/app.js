@@ -24,3 +24,41 @@ document.addEventListener("submit", function (event) {
     form.appendChild(input);
   });
 });
+
+// Dependent pickers (core.forms.ScopedModelForm.picker_fields): when an area, estate or building is
+// chosen, the page is asked again with the chain's values only — never the rest of the form, which may
+// hold an ID number — and the pickers after the one changed are replaced by the re-rendered ones.
+var pickerRequests = 0;  // only the answer to the latest change is applied
+document.addEventListener("change", function (event) {
+  var select = event.target;
+  if (!select.matches || !select.matches("[data-refresh-form]") || !select.form) { return; }
+  var form = select.form;
+  var request = ++pickerRequests;
+  var params = new URLSearchParams();
+  form.querySelectorAll("[data-picker] select, [data-picker] input").forEach(function (input) {
+    if (input.name && input.value) { params.append(input.name, input.value); }
+  });
+  var blocks = Array.prototype.slice.call(form.querySelectorAll("[data-picker]"));
+  var changed = select.closest("[data-picker]");
+  var after = blocks.slice(blocks.indexOf(changed) + 1);
+  // A later picker whose value no longer fits is cleared by the server (it is not among the choices).
+  var url = form.getAttribute("data-refresh-url") + "?" + params.toString();
+  after.forEach(function (block) { block.classList.add("opacity-50"); });
+  fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+    .then(function (response) {
+      if (!response.ok) { throw new Error(response.status); }
+      return response.text();
+    })
+    .then(function (html) {
+      if (request !== pickerRequests) { return; }
+      var page = new DOMParser().parseFromString(html, "text/html");
+      after.forEach(function (block) {
+        var fresh = page.getElementById(block.id);
+        if (fresh) { block.replaceWith(document.importNode(fresh, true)); }
+        else { block.classList.remove("opacity-50"); }
+      });
+    })
+    .catch(function () {
+      after.forEach(function (block) { block.classList.remove("opacity-50"); });
+    });
+});

@@ -1,6 +1,9 @@
+import time
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from shequ.core.progress import Progress
 from shequ.demo.loader import DEMO_ACCOUNTS, DEMO_PASSWORD, SCALES, load_demo
 
 
@@ -18,9 +21,16 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=None)
 
     def handle(self, *args, scale, no_serve, port, **options):
+        progress = Progress(self.stdout)
+        started = time.monotonic()
+        progress.note("准备数据库（迁移）……")
         call_command("migrate", interactive=False, verbosity=0)
-        report = load_demo(scale)
-        self.stdout.write(self.style.SUCCESS("演示城区已就绪（重复载入不会重复添加）："))
+        # Each step shows itself: a district-scale load (a million residents, 300,000 cases) takes minutes.
+        report = load_demo(scale, progress=progress)
+        minutes, seconds = divmod(round(time.monotonic() - started), 60)
+        self.stdout.write(
+            self.style.SUCCESS(f"演示城区已就绪，用时 {minutes} 分 {seconds} 秒（重复载入不会重复添加）：")
+        )
         for line in report.lines():
             self.stdout.write(f"  本次新增 {line}")
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
