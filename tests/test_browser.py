@@ -11,7 +11,6 @@ ORM calls while a loop is running.
 Each walk leaves a screenshot of the estate list in test-artifacts/ (gitignored), to check by eye that
 Chinese renders (no boxes)."""
 
-import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -21,23 +20,11 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Locator, Page, Response, expect, sync_playwright
 
 from shequ.registry import services
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.world import World
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # the same variable the Makefile uses
-# Without the background-networking switches chromium phones home, and this machine's closed network
-# refuses the connections.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PASSWORD = "shequ-demo-2025"
 PAGE_SIZE = 25  # ScopedListView.paginate_by

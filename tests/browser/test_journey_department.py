@@ -15,23 +15,15 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+from tests.browser.steps import CODE, SCREEN_NAMES, action_card, follow
 
-CODE = re.compile(r"JA\d{4}-\d{7}")
-SCREEN_NAMES = {"desktop": "电脑端", "phone": "手机端"}
+pytestmark = pytest.mark.browser
 
 
 def small_png(folder: Path) -> Path:
     path = folder / "处置后.png"
     Image.new("RGB", (64, 48), (40, 140, 90)).save(path, format="PNG")
     return path
-
-
-def follow(person, locator) -> None:
-    """A tap or click that loads another page (a form's submit, a link), waiting for that page."""
-    with person.page.expect_navigation():
-        person.press(locator)
-    person.page.wait_for_load_state()
 
 
 def open_todo(person, title: str, area: str, entry: str) -> None:
@@ -62,10 +54,6 @@ def go_home(person) -> None:
 
 def case_code(page) -> str:
     return CODE.search(page.locator(".page-title").inner_text()).group()
-
-
-def action_card(page, title: str):
-    return page.locator("form", has=page.get_by_role("heading", name=title, exact=True))
 
 
 def report_and_dispatch(person, description: str) -> str:

@@ -13,15 +13,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.steps import CODE, SCREEN_NAMES, action_card, choose, open_queue
+
 pytestmark = pytest.mark.browser
-
-CODE = re.compile(r"JA\d{4}-\d{7}")
-SCREEN_NAMES = {"desktop": "电脑端", "phone": "手机端"}
-
-
-def choose(select, text: str) -> None:
-    """Picks the option whose label contains `text`, as a person picks from a drop-down."""
-    select.select_option(select.locator("option", has_text=text).first.get_attribute("value"))
 
 
 def go_home(person) -> None:
@@ -29,28 +23,10 @@ def go_home(person) -> None:
     person.page.wait_for_load_state()
 
 
-def open_queue(person, title: str) -> None:
-    """A work queue: from the home page's to-do list when it lists it, else 案件 in the menu and the
-    queue's tab above the list."""
-    page = person.page
-    item = page.locator("#todo .todo-item", has_text=title)
-    if item.count():
-        person.press(item.first)
-    else:
-        person.menu("一网统管", "案件")
-        person.press(page.locator("#case-queues").get_by_role("link", name=title, exact=True))
-    page.wait_for_load_state()
-    expect(page.locator(".page-title")).to_contain_text(title)
-
-
 def listed(page) -> int:
     total = page.get_by_text(re.compile(r"^共 \d+ 条$")).first
     expect(total).to_be_visible()
     return int(re.search(r"\d+", total.inner_text()).group())
-
-
-def action_card(page, title: str):
-    return page.locator("form", has=page.get_by_role("heading", name=title, exact=True))
 
 
 def test_the_dispatcher_registers_a_call_dispatches_it_in_one_submit_and_checks_the_dashboard(

@@ -7,16 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.steps import SCREEN_NAMES, follow
+
 pytestmark = pytest.mark.browser
-
-SCREEN_NAMES = {"desktop": "电脑端", "phone": "手机端"}
-
-
-def follow(person, locator) -> None:
-    """A tap or click that loads another page, waiting for that page."""
-    with person.page.expect_navigation():
-        person.press(locator)
-    person.page.wait_for_load_state()
 
 
 def test_the_district_office_reads_the_assessment_and_the_access_log(journey, screen):

@@ -15,38 +15,15 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+from tests.browser.steps import CODE, SCREEN_NAMES, action_card, choose, open_queue
 
-CODE = re.compile(r"JA\d{4}-\d{7}")
-SCREEN_NAMES = {"desktop": "电脑端", "phone": "手机端"}
+pytestmark = pytest.mark.browser
 
 
 def site_photo(folder: Path) -> Path:
     path = folder / "核查现场.jpg"
     Image.new("RGB", (80, 60), (90, 120, 160)).save(path, format="JPEG")
     return path
-
-
-def choose(select, text: str) -> None:
-    select.select_option(select.locator("option", has_text=text).first.get_attribute("value"))
-
-
-def action_card(page, title: str):
-    return page.locator("form", has=page.get_by_role("heading", name=title, exact=True))
-
-
-def open_queue(person, title: str) -> None:
-    """A work queue: from the home page's to-do list when it lists it, else 案件 in the menu and the
-    queue's tab above the list."""
-    page = person.page
-    item = page.locator("#todo .todo-item", has_text=title)
-    if item.count():
-        person.press(item.first)
-    else:
-        person.menu("一网统管", "案件")
-        person.press(page.locator("#case-queues").get_by_role("link", name=title, exact=True))
-    page.wait_for_load_state()
-    expect(page.locator(".page-title")).to_contain_text(title)
 
 
 def open_case(person, code: str) -> None:

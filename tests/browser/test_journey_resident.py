@@ -15,10 +15,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.browser.steps import CODE, SCREEN_NAMES, action_card
+
 pytestmark = pytest.mark.browser
 
-CODE = re.compile(r"JA\d{4}-\d{7}")
-SCREEN_NAMES = {"desktop": "电脑端", "phone": "手机端"}
 # 新安坊 (新安居委会, 江宁路街道) in the demo district; 群租 goes to 区房管局 by the responsibility list.
 ESTATE = "新安坊"
 WHERE = {"latitude": 31.2372, "longitude": 121.4486}
@@ -35,10 +35,6 @@ def photo(folder: Path) -> Path:
     path = folder / "群租现场.png"
     Image.new("RGB", (320, 240), (180, 60, 40)).save(path, format="PNG")
     return path
-
-
-def action_card(page, title: str):
-    return page.locator("form", has=page.get_by_role("heading", name=title, exact=True))
 
 
 def open_case(person, code: str) -> None:
