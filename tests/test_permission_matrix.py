@@ -320,6 +320,7 @@ ROUTES.update(
         "attachment": Route("auth", signed_in_status=404, kwargs={"pk": 999999}),
         "attachment-thumb": Route("auth", signed_in_status=404, kwargs={"pk": 999999}),
         "notification-list": Route("auth"),
+        "notifications-read": Route("auth", methods=("POST",)),
         "summons-list": Route("summons-list"),
         "summons-add": Route("summons-add"),
         "summons-detail": Route("summons-view", "summons"),
@@ -560,6 +561,7 @@ def test_matrix(world, client, username):
                 response = client.post(url, data={"username": "nobody", "password": "x"})
                 expected = {
                     "logout": 302,
+                    "notifications-read": 302,
                     "api:token": 400,
                     "open311:requests": 403,
                     "open311-sandbox:requests": 403,

@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequ.core import crypto, workdays
-from shequ.core.audit import AuditAction, create_record, record_audit, snapshot, update_record
+from shequ.core.audit import AuditAction, audit_entry, create_record, record_audit, snapshot, update_record
+from shequ.core.models import AuditEntry
 from shequ.core.personal_data import mask_phone, validate_phone
 from shequ.org.choices import STREET_KINDS, UnitKind
 from shequ.org.models import Unit
@@ -1159,3 +1160,36 @@ def update_rule(
     return update_record(
         actor=actor, instance=rule, changes=changes, expected_version=expected_version, reason=reason
     )
+
+
+# Notifications ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def mark_notifications_read(*, actor, now: datetime.datetime | None = None) -> int:
+    """Marks as read every unread notification of the units where the actor holds a role (the rows of the
+    actor's notification list and the menu bar's count), audited one entry per notification. Returns how
+    many were marked."""
+    now = now or timezone.now()
+    units = [membership.unit_id for membership in actor.memberships.all()]
+    unread = list(
+        Notification.objects.restrict(actor, "view")
+        .filter(unit__in=units, read_at__isnull=True)
+        .select_related("unit")
+        .select_for_update(of=("self",))
+    )
+    if not unread:
+        return 0
+    Notification.objects.filter(pk__in=[note.pk for note in unread]).update(read_at=now)
+    AuditEntry.objects.bulk_create(
+        audit_entry(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=note,
+            before={"read_at": None},
+            after={"read_at": now.isoformat()},
+            unit_path=note.unit.path,
+        )
+        for note in unread
+    )
+    return len(unread)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<int:pk>/supervise/", views.CaseSuperviseView.as_view(), name="case-supervise"),
     path("cases/<int:pk>/<slug:action>/", views.CaseActionView.as_view(), name="case-action"),
     path("notifications/", views.NotificationList.as_view(), name="notification-list"),
+    path("notifications/read/", views.NotificationsRead.as_view(), name="notifications-read"),
     path("summons/", views.SummonsList.as_view(), name="summons-list"),
     path("summons/new/", views.SummonsCreate.as_view(), name="summons-add"),
     path("summons/<int:pk>/", views.SummonsDetail.as_view(), name="summons-detail"),

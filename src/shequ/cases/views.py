@@ -461,12 +461,24 @@ class NotificationList(ScopedListView):
     filterset_class = NotificationFilter
     select_related = ("case", "unit")
     title = gettext_lazy("通知")
+    template_name = "cases/notification_list.html"
 
     def get_queryset(self):
         # A user's notifications are those of the units they hold a role at (not the whole subtree).
         return (
             super().get_queryset().filter(unit__in=[m.unit_id for m in self.request.user.memberships.all()])
         )
+
+
+class NotificationsRead(LoginRequiredMixin, View):
+    """全部标为已读: the user's own notifications (those of the units where they hold a role)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        count = services.mark_notifications_read(actor=request.user)
+        messages.success(request, _("已将 %(count)d 条通知标为已读。") % {"count": count})
+        return HttpResponseRedirect(reverse("notification-list"))
 
 
 # 约请 -------------------------------------------------------------------------------------------

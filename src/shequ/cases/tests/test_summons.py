@@ -320,3 +320,28 @@ def test_a_case_the_department_returned_is_counted_not_shown_on_its_summons(clie
     assert returned.code not in text and returned.description not in text
     client.force_login(world.user("jiangning"))
     assert client.get(summons.get_absolute_url()).context["unseen_cases"] == 0
+
+
+# Notifications are read ------------------------------------------------------------------------------
+
+
+def test_marking_notifications_read_empties_the_menu_count_of_ones_own_units_only(client, world):
+    from shequ.cases.models import Notification
+    from shequ.core.models import AuditEntry
+
+    own = Notification.objects.create(unit=world.jn.area, message="新派遣案件 JA2026-0000001")
+    other = Notification.objects.create(unit=world.sm.area, message="新派遣案件 JA2026-0000002")
+    client.force_login(world.user("xinan"))
+    page = client.get(reverse("notification-list")).content.decode()
+    assert "全部标为已读" in page
+    response = client.post(reverse("notifications-read"), follow=True)
+    assert "已将 1 条通知标为已读。" in response.content.decode()
+    own.refresh_from_db()
+    other.refresh_from_db()
+    assert own.read_at is not None and other.read_at is None
+    trail = AuditEntry.objects.filter(content_type__model="notification", object_id=str(own.pk))
+    assert trail.filter(action="update").count() == 1
+    assert "全部标为已读" not in client.get(reverse("notification-list")).content.decode()
+    # A second press marks nothing and writes nothing.
+    client.post(reverse("notifications-read"))
+    assert trail.count() == 1
