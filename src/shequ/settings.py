@@ -126,6 +126,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "shequ.urls"
 WSGI_APPLICATION = "shequ.wsgi.application"
 
+# Drop-downs written without a template per option (core.renderers).
+FORM_RENDERER = "shequ.core.renderers.FormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -1,7 +1,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from shequ.core.tables import editable_link, yes_no_column
+from shequ.core.tables import DateTimeColumn, editable_link, yes_no_column
 
 from .models import Case, Category, Notification, Open311Client, ResponsibilityRule, Summons
 
@@ -11,8 +11,8 @@ class CaseTable(tables.Table):
     category = tables.Column(order_by=("category__code",))
     unit = tables.Column(verbose_name=_("地点"), order_by=("unit__path",))
     assignee = tables.Column(order_by=("assignee__path",))
-    stage_deadline = tables.DateTimeColumn(format="m-d H:i")
-    reported_at = tables.DateTimeColumn(format="Y-m-d H:i")
+    stage_deadline = DateTimeColumn(format="m-d H:i")
+    reported_at = DateTimeColumn(format="Y-m-d H:i")
     overdue = tables.BooleanColumn(yesno="超时,")
 
     class Meta:
@@ -38,7 +38,7 @@ class CaseTable(tables.Table):
 
 class SummonsTable(tables.Table):
     code = tables.Column(linkify=True)
-    response_deadline = tables.DateTimeColumn(format="Y-m-d H:i")
+    response_deadline = DateTimeColumn(format="Y-m-d H:i")
     answered_on_time = yes_no_column(verbose_name=_("按时答复"), null=True)
 
     class Meta:
@@ -93,7 +93,7 @@ class NotificationTable(tables.Table):
     # The model's foreign keys carry no verbose names: without these headers the table shows UNIT / CASE.
     unit = tables.Column(verbose_name=_("接收单位"))
     case = tables.Column(verbose_name=_("案件"), linkify=True)
-    created_at = tables.DateTimeColumn(format="Y-m-d H:i")
+    created_at = DateTimeColumn(format="Y-m-d H:i")
 
     class Meta:
         model = Notification

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from . import workdays
 from .forms import ScopedModelForm
 from .models import CalendarDay, CalendarDayKind
-from .tables import editable_link
+from .tables import DateColumn, editable_link
 from .views import ScopedCreateView, ScopedListView, ScopedUpdateView
 
 WEEKDAYS = "一二三四五六日"
@@ -25,7 +25,7 @@ class CalendarDayFilter(django_filters.FilterSet):
 
 
 class CalendarDayTable(tables.Table):
-    date = tables.DateColumn(format="Y-m-d", linkify=editable_link("calendarday-edit"))
+    date = DateColumn(format="Y-m-d", linkify=editable_link("calendarday-edit"))
     weekday = tables.Column(verbose_name=_("星期"), accessor="date", orderable=False)
 
     class Meta:

@@ -87,6 +87,11 @@ class ScopedListView(ScopedMixin, SingleTableMixin, FilterView):
             return [self.partial_template_name]
         return [self.template_name]
 
+    def paginate_queryset(self, queryset, page_size):
+        # The table paginates (django-tables2 reads paginate_by too); Django's list view paginating the
+        # same rows again cost a second COUNT on every list page, and nothing reads its page_obj.
+        return None, None, queryset, False
+
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
         kwargs["request"] = self.request

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shequ.core.models import PersonalDataAccess
+from shequ.core.tables import DateTimeColumn
 from shequ.core.views import (
     ScopedCreateView,
     ScopedDetailView,
@@ -236,7 +237,7 @@ class AccessLogFilter(django_filters.FilterSet):
 
 
 class AccessLogTable(tables.Table):
-    created_at = tables.DateTimeColumn(format="Y-m-d H:i:s")
+    created_at = DateTimeColumn(format="Y-m-d H:i:s")
     user = tables.Column(verbose_name=_("查看人"), order_by=("user__username",))
 
     class Meta:

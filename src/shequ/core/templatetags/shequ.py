@@ -5,6 +5,7 @@ from django import template
 
 from shequ.core import display
 from shequ.core.audit import make_readable
+from shequ.core.tables import rows_html
 
 register = template.Library()
 
@@ -35,3 +36,9 @@ def person(entry):
     if not hasattr(entry, "person"):
         make_readable([entry])
     return entry.person
+
+
+@register.simple_tag(takes_context=True)
+def table_rows(context, table):
+    """{% table_rows table %}: the <tr> of the table's current page (core.tables.rows_html)."""
+    return rows_html(table, context)
