@@ -38,3 +38,15 @@ def open_queue(person, title: str) -> None:
         person.press(page.locator("#case-queues").get_by_role("link", name=title, exact=True))
     page.wait_for_load_state()
     expect(page.locator(".page-title")).to_contain_text(title)
+
+
+def search_queue(person, text: str, expected: int) -> None:
+    """Types into the list's search box (on a phone, behind the 筛选 button) and waits for the list it
+    brings: the filters re-render the list in place, and leaving before that would cut it off."""
+    page = person.page
+    if person.phone:
+        person.press(page.get_by_role("button", name=re.compile("^筛选")))
+    page.get_by_label("编号或描述").fill(text)
+    page.get_by_label("编号或描述").press("Enter")
+    expect(page.locator("#list-body")).to_contain_text(f"共 {expected} 条")
+    expect(page.locator(".htmx-request")).to_have_count(0)

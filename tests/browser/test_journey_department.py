@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.steps import CODE, SCREEN_NAMES, action_card, follow
+from tests.browser.steps import CODE, SCREEN_NAMES, action_card, follow, search_queue
 
 pytestmark = pytest.mark.browser
 
@@ -34,18 +34,6 @@ def open_todo(person, title: str, area: str, entry: str) -> None:
         follow(person, item.first)
     else:
         person.menu(area, entry)
-
-
-def search_queue(person, text: str, expected: int) -> None:
-    """Types into the list's search box (on a phone, behind the 筛选 button) and waits for the list it
-    brings: the filters re-render the list in place, and leaving before that would cut it off."""
-    page = person.page
-    if person.phone:
-        person.press(page.get_by_role("button", name=re.compile("^筛选")))
-    page.get_by_label("编号或描述").fill(text)
-    page.get_by_label("编号或描述").press("Enter")
-    expect(page.locator("#list-body")).to_contain_text(f"共 {expected} 条")
-    expect(page.locator(".htmx-request")).to_have_count(0)
 
 
 def go_home(person) -> None:

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.steps import CODE, SCREEN_NAMES, action_card, choose, open_queue
+from tests.browser.steps import CODE, SCREEN_NAMES, action_card, choose, open_queue, search_queue
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,10 @@ def site_photo(folder: Path) -> Path:
 
 
 def open_case(person, code: str) -> None:
+    """The case, found in the queue by its code as a person looks for one among many: a department's
+    派给本单位 holds cases due sooner than this new one, which may stand past the first page."""
     page = person.page
+    search_queue(person, code, 1)
     person.press(page.get_by_role("link", name=code, exact=True))
     page.wait_for_load_state()
     expect(page.locator(".page-title")).to_contain_text(code)

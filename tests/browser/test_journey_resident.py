@@ -127,8 +127,17 @@ def test_a_resident_reports_without_an_account_follows_and_rates(journey, screen
     expect(place).to_be_visible()
     person.press(place)
     page.get_by_label("具体位置").fill("5号楼3楼")
+    # A tap on the district's outline puts the pin there; her phone's position then moves it.
+    pin = page.locator("#map-pin")
+    expect(pin).to_have_attribute("visibility", "hidden")
+    person.press(page.locator("#district-map"))
+    expect(page.locator("#location-status")).to_contain_text("已在地图上标出位置：北纬 31.")
+    expect(pin).to_have_attribute("visibility", "visible")
+    tapped = pin.get_attribute("transform")
     person.press(page.get_by_role("button", name="使用我的位置"))
     expect(page.locator("#location-status")).to_contain_text("已记录位置：北纬 31.237200，东经 121.448600")
+    expect(pin).not_to_have_attribute("transform", tapped)
+    assert page.locator("[name=latitude]").input_value() == "31.237200"
     page.get_by_label(re.compile("^照片")).set_input_files(photo(tmp_path))
     person.press(page.get_by_text("留下称呼和电话（可不填）"))
     page.get_by_label(re.compile("^联系电话")).fill("13912345678")

@@ -314,6 +314,11 @@ class PublicReportForm(forms.Form):
         self.fields["category"].error_messages["required"] = _("问题类别：请选择一类。")
         self.fields["description"].error_messages["required"] = _("问题描述：请说明发生了什么。")
         self.fields["place"].error_messages["required"] = _("地点：请搜索并选择小区或居民区。")
+        for name in ("latitude", "longitude"):  # hidden: filled by the page, so one message for any fault
+            self.fields[name].error_messages = dict.fromkeys(
+                ("invalid", "min_value", "max_value", "max_digits", "max_decimal_places", "max_whole_digits"),
+                _("位置：无法识别，请重新定位或在地图上点选。"),
+            )
         if captcha:
             self.fields["captcha"] = CaptchaField(
                 label=_("验证码：请计算图中算式"),

@@ -1,3 +1,5 @@
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -24,6 +26,7 @@ from .choices import (
     SupervisionStatus,
     Urgency,
 )
+from .district_map import district_map
 
 
 class DistrictRecord(models.Model):
@@ -260,6 +263,19 @@ class Case(models.Model):
 
     def scope_path_value(self) -> str:
         return self.unit.path
+
+    def clean(self):
+        # A position is kept only in or near the district (cases.district_map): a phone far away, or a
+        # made-up pair of numbers, would put a pin where no department can go.
+        try:
+            latitude, longitude = Decimal(str(self.latitude)), Decimal(str(self.longitude))
+        except InvalidOperation:  # none given, or not numbers: the fields' own checks say so
+            return
+        if latitude.is_finite() and longitude.is_finite():
+            if not district_map().near(latitude, longitude):
+                raise ValidationError(
+                    {"latitude": _("位置：所标的位置不在静安区内，请重新定位或在地图上点选。")}
+                )
 
     @classmethod
     def extra_scope(cls, user, action: str) -> Q:

@@ -35,6 +35,7 @@ from shequ.registry.models import Estate
 from . import services
 from .attachments import reporter_photos
 from .choices import Action, Rating, Source, Stage
+from .district_map import district_map, pin
 from .forms import PublicRateForm, PublicReportForm
 from .models import Case
 
@@ -139,7 +140,13 @@ class PublicReport(View):
         return render(
             request,
             self.template_name,
-            {"form": form, "title": _("反映问题"), "chosen": (chosen, label) if label else None},
+            {
+                "form": form,
+                "title": _("反映问题"),
+                "chosen": (chosen, label) if label else None,
+                "map": district_map(),
+                "pin": pin(form["latitude"].value(), form["longitude"].value()),
+            },
             status=status,
         )
 
@@ -168,7 +175,7 @@ class PublicReport(View):
                 **data["place"],
             )
         except ValidationError as error:
-            fields = {"attachments": "photos", "unit": "place", "estate": "place"}
+            fields = {"attachments": "photos", "unit": "place", "estate": "place", "longitude": "latitude"}
             if hasattr(error, "error_dict"):
                 for field, errors in error.message_dict.items():
                     field = fields.get(field, field)

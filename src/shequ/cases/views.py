@@ -25,6 +25,7 @@ from shequ.org.models import Unit
 
 from . import services
 from .choices import Action, Stage, SummonsStatus
+from .district_map import district_map, pin
 from .filters import (
     CaseFilter,
     CategoryFilter,
@@ -81,6 +82,13 @@ class CaseList(ScopedListView):
 class CaseQueue(CaseList):
     """One work queue (cases.queues). The grant checked is the queue's own action: a department has no
     待立案 queue."""
+
+    @property
+    def hidden_filters(self):
+        # A queue is a state already: its filter form offers no 情形 (the dashboard's figures), and no
+        # 环节 when the queue is one stage (待立案, 待派遣, 待核查), where any other would only empty
+        # the list. 已超时, 督办中 and 派给本单位 span stages, so there 环节 still narrows.
+        return ("status", "stage") if "stage" in self.queue.filter else ("status",)
 
     def dispatch(self, request, *args, **kwargs):
         self.queue = QUEUES.get(kwargs["queue"])
@@ -166,6 +174,8 @@ class CaseDetail(ScopedDetailView):
             extra_attributes=extra_attributes(case),
             summon_url=summon_url(user, case),
             summonses=Summons.objects.restrict(user, "view").filter(cases=case).select_related("department"),
+            map=district_map(),
+            pin=pin(case.latitude, case.longitude),
         )
         return context
 

@@ -128,6 +128,61 @@ def test_a_place_that_does_not_exist_is_refused(world, categories, client):
     assert not Case.objects.exists()
 
 
+def test_the_report_page_draws_the_district_with_the_pin_where_the_position_is(world, categories, client):
+    page = client.get(reverse("public-report")).content.decode()
+    assert 'class="district-outline"' in page and 'id="map-pin" class="map-pin" visibility="hidden"' in page
+    # Sent back with an error elsewhere, the page keeps the position and shows the pin there.
+    page = send(client, world, categories, description="").content.decode()
+    assert re.search(r'id="map-pin" class="map-pin" transform="translate\([\d.]+ [\d.]+\)"', page)
+    assert "已记录位置：北纬 31.230400，东经 121.447300" in page
+
+
+@pytest.mark.parametrize(
+    "latitude, longitude",
+    [
+        ("39.908700", "116.397500"),  # 天安门: a real place, not in the district
+        ("31.230400", "-121.447300"),
+        ("0", "0"),
+        ("north", "121.447300"),
+        ("31.2304001", "121.447300"),  # more digits than kept
+        ("1e308", "121.447300"),
+        ("31.230400", ""),  # one without the other: dropped, not refused
+    ],
+)
+def test_a_position_outside_the_district_or_not_a_position_is_refused_and_nothing_written(
+    world, categories, client, latitude, longitude
+):
+    response = send(client, world, categories, latitude=latitude, longitude=longitude)
+    if not longitude:
+        assert response.status_code == 302 and Case.objects.get().latitude is None
+        return
+    page = response.content.decode()
+    assert response.status_code == 200 and not Case.objects.exists()
+    assert "位置：" in page and "请重新定位或在地图上点选" in page
+
+
+def test_the_intake_service_keeps_only_positions_in_or_near_the_district(world, new_case):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        new_case(latitude="31.230400", longitude="116.397500")
+    assert "latitude" in refused.value.message_dict and not Case.objects.exists()
+    for latitude in ("north", "NaN", "Infinity"):
+        with pytest.raises(ValidationError) as refused:
+            new_case(latitude=latitude, longitude="121.447300")
+        assert "latitude" in refused.value.message_dict and not Case.objects.exists()
+    assert new_case(latitude="31.230400", longitude="121.447300").latitude is not None
+
+
+def test_the_case_page_shows_the_reported_position_on_the_district(world, new_case, client):
+    client.force_login(world.user("jiangning"))
+    without = new_case()
+    assert 'id="position"' not in client.get(without.get_absolute_url()).content.decode()
+    case = new_case(latitude="31.230400", longitude="121.447300")
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert "反映的位置：北纬 31.230400，东经 121.447300" in page and 'id="map-pin"' in page
+
+
 def test_a_whole_residential_area_can_be_the_place(world, categories, client):
     assert send(client, world, categories, place=f"u{world.jn.area.pk}").status_code == 302
     case = Case.objects.get()
