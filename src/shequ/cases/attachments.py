@@ -6,9 +6,14 @@ in, and everything else is the same 404 whether the file is missing or not the v
 - a reporter with the case's tracking link: only the photos they sent themselves (those of the 受理
   event of a report made without an account: the public page or an Open311 app).
 
+A photo is kept as drawn afresh from its pixels (without_metadata): turned upright, without the EXIF a
+phone writes into it — the GPS position of where it was taken (often the reporter's home), the time, the
+phone's make and serial number. A resident sharing a photo of a broken streetlight has not agreed to share
+those (《个人信息保护法》第六条: no more personal information than the purpose needs); the position the
+case needs is the one given on the form. HEIC photos (accepted from staff) and PDFs are kept as sent.
+
 Thumbnails are JPEGs made with Pillow on first request and kept on disk beside the file (a `.thumbs`
-folder in the case's folder); they are drawn afresh from the pixels, so they carry no EXIF (a phone photo's
-GPS position stays in the original, which only those who may see the case can open)."""
+folder in the case's folder)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -35,6 +41,31 @@ PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 INLINE_TYPES = set(PHOTO_FORMATS.values())
 THUMB_SIZE = (480, 480)
 THUMB_DIR = ".thumbs"
+
+
+# How a photo is saved again: JPEG and WebP at a quality where the re-encoding cannot be seen on a phone.
+RESAVE = {"JPEG": {"quality": 92}, "PNG": {}, "WEBP": {"quality": 92}}
+
+
+def without_metadata(upload):
+    """The photo (checked by check_photo) saved again from its pixels: upright (the EXIF orientation
+    applied), keeping its colour profile and nothing else of its metadata. Anything that is not a JPEG,
+    PNG or WebP photo is returned as it is."""
+    upload.seek(0)
+    with Image.open(upload) as image:
+        found = image.format
+        if found not in PHOTO_FORMATS:
+            upload.seek(0)
+            return upload
+        upright = ImageOps.exif_transpose(image)
+        options = dict(RESAVE[found])
+        if image.info.get("icc_profile"):
+            options["icc_profile"] = image.info["icc_profile"]
+        if found == "JPEG" and upright.mode not in ("RGB", "L", "CMYK"):
+            upright = upright.convert("RGB")
+        buffer = io.BytesIO()
+        upright.save(buffer, found, **options)
+    return SimpleUploadedFile(upload.name, buffer.getvalue(), content_type=PHOTO_FORMATS[found])
 
 
 def photo_limits() -> tuple[int, int]:

@@ -51,6 +51,9 @@ ALLOWED_UPLOADS = {
     "application/pdf": ".pdf",
 }
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Kept without their metadata (cases.attachments.without_metadata); HEIC is kept as sent (Pillow cannot
+# read it without a plug-in).
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 
 
 class CaseConflict(ValidationError):
@@ -157,7 +160,11 @@ def _check_upload(upload) -> None:
 
 
 def _attach(case: Case, event: CaseEvent | None, uploads) -> None:
+    from .attachments import without_metadata
+
     for upload in uploads or ():
+        if upload.content_type in PHOTO_TYPES:  # checked by _check_upload or check_photo before
+            upload = without_metadata(upload)
         Attachment.objects.create(
             case=case,
             event=event,

@@ -82,6 +82,40 @@ def test_the_public_form_refuses_hostile_files_and_writes_nothing(world, categor
     assert not Case.objects.exists() and not Attachment.objects.exists()
 
 
+def phone_photo() -> bytes:
+    """A JPEG as a phone writes it: taken sideways (EXIF orientation 6: turn 90° clockwise to show), with
+    the place it was taken, the time, and the phone's make and serial number."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0132] = "2026:12:02 21:40:00"  # DateTime
+    exif[0xA431] = "SERIAL-0042"  # BodySerialNumber
+    exif[0x8825] = {1: "N", 2: (31.0, 13.0, 46.0), 3: "E", 4: (121.0, 26.0, 51.0)}  # GPSInfo
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), (30, 120, 60)).save(buffer, "JPEG", exif=exif, quality=95)
+    return buffer.getvalue()
+
+
+def test_a_photo_is_kept_upright_without_its_position_time_or_phone(world, categories):
+    sent = phone_photo()
+    assert b"SERIAL-0042" in sent and Image.open(io.BytesIO(sent)).getexif()[0x0112] == 6
+    case = services.report_case(
+        actor=None,
+        source="resident",
+        category=categories["E0101"],
+        description="路灯不亮",
+        unit=world.jn.area,
+        attachments=[upload("路灯.jpg", sent, "image/jpeg")],
+    )
+    attachment = case.attachments.get()
+    kept = attachment.file.read()
+    with Image.open(io.BytesIO(kept)) as image:
+        assert image.format == "JPEG" and image.size == (300, 400)  # turned upright
+        assert not image.getexif() and "exif" not in image.info
+    assert b"SERIAL-0042" not in kept and b"PhoneMaker" not in kept
+    assert attachment.size == len(kept) and attachment.content_type == "image/jpeg"
+
+
 # Served through the case's scope or the tracking link ----------------------------------------------------
 
 
