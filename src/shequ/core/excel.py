@@ -70,6 +70,7 @@ from .audit import audit_rows, snapshot
 from .middleware import current_request_id, set_request_id
 from .models import AuditAction, AuditEntry, ImportJob, ImportStatus
 from .scoping import grant_label, user_may
+from .workbook_limits import DENSE_CELLS, check_archive, check_workbook
 
 logger = logging.getLogger(__name__)
 
@@ -717,6 +718,7 @@ def sniff(fileobj: IO[bytes]) -> None:
     try:
         with zipfile.ZipFile(fileobj) as archive:
             names = set(archive.namelist())
+            check_archive(archive)  # a zip bomb is refused at once; the rest when the job reads it
     except (zipfile.BadZipFile, OSError, ValueError):
         raise ValidationError(_("文件已损坏，无法作为 Excel 工作簿（.xlsx）读取。"), code="corrupt") from None
     finally:
@@ -753,7 +755,9 @@ def open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[int | None, Iter
     (an estimate: files written by other programs may not say, or say wrong). Small files are read with
     python-calamine, big ones streamed with openpyxl's read-only mode (see CALAMINE_MAX_BYTES)."""
     size = _source_size(source)
-    if size is not None and size <= CALAMINE_MAX_BYTES:
+    # Bounds first: a small hostile file must not reach a parser that trusts it (core.workbook_limits).
+    extent = check_workbook(source)
+    if size is not None and size <= CALAMINE_MAX_BYTES and extent.cells <= DENSE_CELLS:
         yield from _calamine_rows(source)
         return
     try:

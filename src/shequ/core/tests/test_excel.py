@@ -180,6 +180,105 @@ def test_a_workbook_that_breaks_off_midway_is_a_problem_of_the_file(world, clien
     ]
 
 
+# Hostile files (issue 10, B1): made here, each about 2 KB (or a zip of a few KB), never committed.
+
+
+def rewritten(buffer: io.BytesIO, change) -> io.BytesIO:
+    """The workbook with each part passed through change(name, data) -> data."""
+    result = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, change(info.filename, source.read(info)))
+    result.seek(0)
+    result.name = "import.xlsx"
+    return result
+
+
+def far_cell_workbook() -> io.BytesIO:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(ESTATE_HEADER)
+    sheet.append(["新安居委会", "远方小区", "普通商品房", None, None, 1, None])
+    sheet["XFD1048576"] = "x"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    buffer.name = "far.xlsx"
+    return buffer
+
+
+def job_messages() -> list[str]:
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.INVALID
+    return [error["message"] for error in job.errors]
+
+
+def test_a_cell_at_the_last_column_and_row_fails_its_own_job_and_nothing_else(world, client):
+    client.force_login(world.user("jiangning"))
+    buffer = far_cell_workbook()
+    assert len(buffer.getvalue()) < 8 * 1024
+    assert upload(client, "estates", buffer).status_code == 302
+    assert job_messages() == [
+        "工作表用到了第 16,384 列（XFD 列），超过导入的上限 1,000 列：请删去多余的列或远处的单元格后再上传。"
+    ]
+    assert not Estate.objects.filter(name="远方小区").exists()
+    assert client.get(reverse("home")).status_code == 200  # the platform keeps answering
+
+
+def test_a_shared_string_count_the_file_cannot_hold_is_refused(world, client):
+    client.force_login(world.user("jiangning"))
+    rows = [["新安居委会", f"小区{i}", "普通商品房", None, None, 1, None] for i in range(3)]
+
+    sst = (
+        b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        b'2006/main" count="2000000000" uniqueCount="2000000000"><si><t>x</t></si></sst>'
+    )
+    buffer = rewritten(xlsx(ESTATE_HEADER, rows), lambda name, data: data)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("xl/sharedStrings.xml", sst)
+    buffer.seek(0)
+    assert b"2000000000" in zipfile.ZipFile(buffer).read("xl/sharedStrings.xml")
+    buffer.seek(0)
+    upload(client, "estates", buffer)
+    assert job_messages() == [
+        "文件声明的共享字符串数（2,000,000,000）超过了文件实际能容纳的数量，文件已损坏或被改动过："
+        "请在 Excel 中打开并另存为 .xlsx 后再上传。"
+    ]
+
+
+def test_a_zip_bomb_is_refused_at_the_upload(world, client):
+    client.force_login(world.user("jiangning"))
+    rows = [["新安居委会", "小区", "普通商品房", None, None, 1, None]]
+
+    def pad(name, data):
+        # 64 MB of nothing in the sheet's XML: it packs into about 60 KB, a thousand times smaller.
+        return (
+            data.replace(b"<sheetData>", b"<sheetData>" + b" " * (64 * 1024**2)) if "sheet1" in name else data
+        )
+
+    buffer = rewritten(xlsx(ESTATE_HEADER, rows), pad)
+    assert len(buffer.getvalue()) < 1024**2
+    response = upload(client, "estates", buffer)
+    assert response.status_code == 200 and "压缩比异常" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_the_extent_of_a_sheet_is_read_from_its_cells_not_its_dimension(tmp_path):
+    from shequ.core.workbook_limits import Extent, check_workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(ESTATE_HEADER)
+    sheet["ALL30000"] = "far but allowed"  # column 1,000, row 30,000: 30 million cells as a rectangle
+    path = tmp_path / "wide.xlsx"
+    workbook.save(path)
+    assert check_workbook(path) == Extent(30000, 1000)
+    assert check_workbook(path).cells > excel.DENSE_CELLS  # so open_rows streams it with openpyxl
+    with excel.open_rows(path) as (_declared, rows):
+        first = next(rows)
+        assert [cell for cell in first if cell][:2] == ESTATE_HEADER[:2]
+
+
 def test_a_file_over_the_size_cap_is_refused(world, client, settings):
     settings.IMPORT_MAX_BYTES = 8 * 1024
     client.force_login(world.user("jiangning"))

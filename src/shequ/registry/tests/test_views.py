@@ -156,6 +156,7 @@ def test_list_queries_do_not_grow_with_rows(world, client, name):
     client.force_login(world.user("admin"))
     url = reverse(name)
     _add_rows(world, 3, 0)
+    _queries(client, url)  # the first request fills the process's content-type cache (audit-list's filter)
     few = _queries(client, url)
     _add_rows(world, 12, 100)
     assert _queries(client, url) == few
