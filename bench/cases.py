@@ -634,6 +634,28 @@ def bench_pages(server: Server, count: int) -> list[PageResult]:
     return results
 
 
+FRAME_PATH = "/accounts/password/"
+
+
+def bench_frame(server: Server, count: int) -> Timing:
+    """The page frame alone: an authenticated page with the navigation, the unread-notification count and
+    one small form (修改密码), and no list. What every page pays before its own work, beside which a
+    queue's floor is measured."""
+    headers = session_cookie("jiangning")
+    for _warm in range(3):
+        status, _body = request(server.port, "GET", FRAME_PATH, headers=headers)
+        assert status == 200, (FRAME_PATH, status)
+    timing = Timing()
+    for _n in range(count):
+        started = time.perf_counter()
+        status, _body = request(server.port, "GET", FRAME_PATH, headers=headers)
+        timing.samples.append(time.perf_counter() - started)
+        if status != 200:
+            timing.errors += 1
+    print(f"  页面框架 {FRAME_PATH}: p50 {timing.p50:.1f} ms", flush=True)
+    return timing
+
+
 def bench_homes(server: Server, count: int) -> list[tuple[str, str, Timing, int]]:
     """Each demo role's home page: warmed, then requested `count` times, the roles in turn (so that
     background load weighs on all alike). Returns (username, label, timing, page size in bytes)."""
@@ -772,7 +794,7 @@ def cpu_model() -> str:
 
 
 def render(
-    info: dict, intake: dict | None, pages: list[PageResult], homes: list, sweeps, args, cpu=()
+    info: dict, intake: dict | None, pages: list[PageResult], homes: list, sweeps, args, cpu=(), frame=None
 ) -> str:
     import django
     from django.db import connection
@@ -833,6 +855,20 @@ def render(
             "单位：毫秒。页面经 gunicorn 通过 HTTP 请求（含会话、权限、模板）；ORM 一列为页面所用的同一查询集在进程内的耗时。",
             "",
         ]
+        if frame is not None:
+            queue_floors = [result.floor.p50 for result in pages if "队列" in result.label]
+            against = "；".join(
+                f"{result.label.split('（')[0]}底线的 {ratio(frame.p50, result.floor.p50)}"
+                for result in pages
+                if "队列" in result.label
+            )
+            lines += [
+                f"参照：只有页面框架（会话、权限、导航、未读通知数和一个小表单，没有列表）的页面 `{FRAME_PATH}` "
+                f"p50 {frame.p50:.1f} ms、p95 {frame.p95:.1f} ms，即{against}。"
+                if queue_floors
+                else f"参照：只有页面框架的页面 `{FRAME_PATH}` p50 {frame.p50:.1f} ms。",
+                "",
+            ]
     if homes:
         lines += [
             f"### 各角色首页（待办）（顺序请求，六个账号轮流，各 {args.requests} 次）",
@@ -912,7 +948,7 @@ def thresholds(pages: list[PageResult], homes: list) -> list[str]:
 # What the figures above showed and what was changed for them (kept with the section; the numbers are
 # those of the runs named).
 ANALYSIS = """
-### 分析与改进（2026-11-29）
+### 分析与改进（2026-11-29；工作队列 2026-12-03）
 
 **数据看板**。第一次测量（300,000 件，近12个月）：区级页面 p50 1,467 ms、同形手写 SQL 1,442 ms；街道
 955 ms / 914 ms。比值已在 2× 以内，但 EXPLAIN ANALYZE 显示绝对耗时来自查询形状而非 ORM，于是改写了
@@ -930,14 +966,21 @@ ANALYSIS = """
 140 ms。读整年数据的查询，索引帮不上；再要更快，应由指标快照（DESIGN.md “Indicators”：按指标 × 单位 × 期间
 存储）或只读副本提供看板，而不是实时聚合。
 
-**工作队列**。查询本身很快（手写 SQL 2 ms / 11 ms），页面却要 56 ms / 100 ms。进程内剖析：一次页面 46 条查询，
-其中 37 条是筛选表单“类别”下拉框的 N+1（`CaseFilter.category` 的查询集没有 `select_related("parent")`，而
-`Category.__str__` 要读大类名称）；其余时间在渲染筛选表单的约 365 个 `<option>`（“承办单位”列出全区全部单位）、
-django-tables2 渲染 25 行，以及同一个 COUNT 执行了两次。为类别加上 `select_related("parent")`，待派遣页面
-62 → 46 ms（46 → 9 条查询）；承办单位只列职能部门，再到 36 ms。这些在 `cases/filters.py`、`views.py`；测量之后已改：类别下拉加 `select_related("parent")`，承办单位只列
-职能部门和本人可见的单位（均未重新测量，见下一次 `python -m bench cases`）。
-ORM/底线 2.2×（待派遣，4.3 ms 对 2.0 ms，队列中只有 2 件）是 Django 构造、编译两条带 4 个连接的查询的固定开销
-（约 2 ms）；`.only()` 表格所用的列可降到约 1.9×。
+**工作队列**（2026-12-03 重测，issue 9）。改前（同一 300,000 件的库，gunicorn，p50）：待派遣 70.9 ms、
+派给本单位 133.7 ms，是手写 SQL 的 20.6× 和 10.3×。进程内剖析：约八成时间在渲染——django-tables2 逐格渲染
+（每格一次 `inspect.signature`、每格重算列属性和表头、日期列每格渲染一个模板）和筛选表单的下拉框（Django 为
+约 100 个 `<option>` 各 include 一次模板）；另外列表视图和表格各分页一次（同一个 COUNT 两次），类别、街道下拉
+经 PostgreSQL 服务器端游标读出整个模型对象（每个三次往返）。改为：`core.tables.rows_html`（每列只算一次属性、
+表头和签名）、`core.tables.DateTimeColumn`（不经模板）、`core.renderers.FormRenderer`（下拉框在 Python 中
+写出）、`ScopedListView.paginate_queryset` 不再分页（只由表格分页）、类别和街道筛选读两三列的元组；只有一个
+环节的队列不再显示“环节”“情形”两个筛选。页面输出逐字不变（`cases/tests/test_rendering.py` 对照
+django-tables2 和 Django 自己的渲染）。结果见上表：两页都约快一倍，派给本单位接近 5×。
+
+**待派遣为什么仍未到 5×**：这一队列的手写 SQL 只要约 3 ms（队列里只有 7 件），5× 即约 15 ms；而只有页面框架
+的页面（上表下的“参照”）本身就要约 11 ms，已占去约四分之三。进程内测得待派遣页面其余的时间：筛选表单约
+4 ms、表格（9 个排序表头链接、行、分页）约 5 ms、8 条查询约 4–6 ms（会话、用户、角色、未读通知数、类别和
+街道选项、COUNT、当页各行）。要再接近 5×，得削减每个页面都付的框架开销（导航每页约 40 次权限判断，可按会话
+缓存），或让队列页不带完整的筛选表单——两者都改变别的页面或用法，没有在这次做。
 
 **受理**。进程内一次受理约 20 ms、28 条查询，其中 SQL 只占 2 ms，其余是 ORM 与 DRF 的 Python 开销。
 `report_case` 里的 `full_clean()` 会重新读取 6 个外键对象、检查编号和令牌唯一（8 条查询）：改为
@@ -1006,7 +1049,7 @@ def main(argv: list[str] | None = None) -> int:
     info = prepare(args.cases)
     print(f"案件：{info['cases_now']:,}", flush=True)
 
-    intake, pages, homes, sweeps = None, [], [], []
+    intake, pages, homes, sweeps, frame = None, [], [], [], None
     if only & {"intake", "pages", "homes"}:
         server = Server(workers=2)
         try:
@@ -1016,6 +1059,7 @@ def main(argv: list[str] | None = None) -> int:
             if "pages" in only:
                 print("页面……", flush=True)
                 pages = bench_pages(server, args.requests)
+                frame = bench_frame(server, args.requests)
             if "homes" in only:
                 print("各角色首页……", flush=True)
                 homes = bench_homes(server, args.requests)
@@ -1028,7 +1072,7 @@ def main(argv: list[str] | None = None) -> int:
     if "sweep" in only:
         print("时限扫描……", flush=True)
         sweeps = bench_sweep(info)
-    section = render(info, intake, pages, homes, sweeps, args, cpu)
+    section = render(info, intake, pages, homes, sweeps, args, cpu, frame)
     print()
     print(section.replace(MARK_START, "").replace(MARK_END, "").strip())
     if not args.no_doc:
