@@ -96,17 +96,23 @@ def phone_photo() -> bytes:
     return buffer.getvalue()
 
 
-def test_a_photo_is_kept_upright_without_its_position_time_or_phone(world, categories):
-    sent = phone_photo()
-    assert b"SERIAL-0042" in sent and Image.open(io.BytesIO(sent)).getexif()[0x0112] == 6
-    case = services.report_case(
+def resident_report(world, categories, photo):
+    """A case a resident reported without an account, with one photo."""
+    return services.report_case(
         actor=None,
         source="resident",
         category=categories["E0101"],
-        description="路灯不亮",
+        description="垃圾堆放",
         unit=world.jn.area,
-        attachments=[upload("路灯.jpg", sent, "image/jpeg")],
+        estate=world.jn.estate,
+        attachments=[photo],
     )
+
+
+def test_a_photo_is_kept_upright_without_its_position_time_or_phone(world, categories):
+    sent = phone_photo()
+    assert b"SERIAL-0042" in sent and Image.open(io.BytesIO(sent)).getexif()[0x0112] == 6
+    case = resident_report(world, categories, upload("路灯.jpg", sent, "image/jpeg"))
     attachment = case.attachments.get()
     kept = attachment.file.read()
     with Image.open(io.BytesIO(kept)) as image:
@@ -122,15 +128,7 @@ def test_a_photo_is_kept_upright_without_its_position_time_or_phone(world, categ
 @pytest.fixture
 def photos(world, categories):
     """A case a resident reported with a photo (no account), then handled with a handler's photo."""
-    case = services.report_case(
-        actor=None,
-        source="resident",
-        category=categories["E0101"],
-        description="垃圾堆放",
-        unit=world.jn.area,
-        estate=world.jn.estate,
-        attachments=[upload("mine.png", image_bytes())],
-    )
+    case = resident_report(world, categories, upload("mine.png", image_bytes()))
     case = services.register_case(actor=None, case=case)
     case = services.dispatch_case(actor=None, case=case, assignee=services.propose_assignee(case))
     case = services.accept_case(actor=None, case=case)
